@@ -1,0 +1,190 @@
+"""Experiment configuration: a strict schema (unknown keys and wrong types are errors)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import UserError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DrugEncoderCfg(Strict):
+    kind: Literal["lm", "fingerprint", "hash"] = "lm"
+    model: str = "rxnfp-bert"  # folder, installed package alias, or hub id (DeepChem/ChemBERTa-77M-MLM)
+    pooling: Literal["mean", "cls"] = "mean"
+    max_length: int = Field(256, gt=8)
+    batch_size: int = Field(32, gt=0)
+    fp_bits: int = Field(2048, gt=0)
+    fp_radius: int = Field(2, ge=1)
+    add_text: bool = False  # concatenate the text encoder's embedding of "name. ATC: ..."
+
+
+class TextEncoderCfg(Strict):
+    kind: Literal["text", "onehot", "hash"] = "text"
+    model: str = "all-MiniLM-L6-v2"  # or princeton-nlp/sup-simcse-bert-base-uncased with internet
+    batch_size: int = Field(64, gt=0)
+
+
+class EncodersCfg(Strict):
+    drug: DrugEncoderCfg = DrugEncoderCfg()
+    side_effect: TextEncoderCfg = TextEncoderCfg()
+    hash_dim: int = Field(64, gt=0)
+
+
+class LossWeights(Strict):
+    cosent: float = Field(1.0, ge=0)
+    mnrl: float = Field(1.0, ge=0)
+    angle: float = Field(1.0, ge=0)
+
+
+class PairsCfg(Strict):
+    drug_drug: bool = True
+    se_se: bool = True
+    drug_se: bool = True
+    per_anchor: int = Field(8, gt=0)
+
+
+class ContrastiveCfg(Strict):
+    enabled: bool = True
+    mode: Literal["projection", "lora", "full"] = "projection"
+    dim: int = Field(128, gt=0)
+    hidden: int = Field(256, gt=0)
+    losses: LossWeights = LossWeights()
+    pairs: PairsCfg = PairsCfg()
+    steps: int = Field(300, ge=0)
+    batch_size: int = Field(64, gt=1)
+    lr: float = Field(1e-3, gt=0)
+    lm_lr: float = Field(5e-5, gt=0)
+    lm_steps: int = Field(40, ge=0)  # lora/full: steps through the language model (CPU-costly)
+    scale: float = Field(20.0, gt=0)
+    lora_r: int = Field(8, gt=0)
+    lora_alpha: int = Field(16, gt=0)
+    plot: bool = True
+
+
+class KnnCfg(Strict):
+    enabled: bool = True
+    k: int = Field(10, gt=0)
+
+
+class GraphCfg(Strict):
+    drug_se: bool = True
+    drug_knn: KnnCfg = KnnCfg()
+    se_hierarchy: bool = True
+    se_cooc: KnnCfg = KnnCfg()
+
+
+class LossWeightsHeads(Strict):
+    dsf: float = Field(1.0, ge=0)
+    dshf: float = Field(1.0, ge=0)
+    assoc: float = Field(1.0, ge=0)
+
+
+class ModelCfg(Strict):
+    message_passing: bool = True
+    conv: Literal["sage", "gat", "graph"] = "sage"
+    layers: int = Field(2, ge=1, le=4)
+    hidden: int = Field(128, gt=0)
+    dropout: float = Field(0.2, ge=0, lt=1)
+    decoder_hidden: int = Field(128, gt=0)
+    se_embedding: bool = True  # a learnable vector per side effect (all are seen in training)
+    loss_weights: LossWeightsHeads = LossWeightsHeads()
+
+
+class TrainCfg(Strict):
+    epochs: int = Field(200, gt=0)
+    lr: float = Field(3e-3, gt=0)
+    weight_decay: float = Field(1e-5, ge=0)
+    patience: int = Field(30, gt=0)
+    eval_every: int = Field(5, gt=0)
+    query_fraction: float = Field(0.2, gt=0, lt=1)
+    neg_ratio: float = Field(1.0, gt=0)
+
+
+class ProtocolCfg(Strict):
+    kind: Literal["cold", "warm"] = "cold"
+    folds: int = Field(10, ge=2)
+    run_folds: list[int] | None = None  # a subset of folds, for smoke runs
+    val_fraction: float = Field(0.1, gt=0, lt=0.5)
+
+
+class Config(Strict):
+    name: str = "cold"
+    seed: int = 0
+    data: str | None = None  # processed benchmark folder; None = data/processed; "synthetic"
+    threads: int | None = None
+    encoders: EncodersCfg = EncodersCfg()
+    contrastive: ContrastiveCfg = ContrastiveCfg()
+    graph: GraphCfg = GraphCfg()
+    model: ModelCfg = ModelCfg()
+    train: TrainCfg = TrainCfg()
+    protocol: ProtocolCfg = ProtocolCfg()
+    baselines: list[Literal["se_mean", "knn_fp", "bias"]] = ["se_mean", "knn_fp"]
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _one_line(exc: ValidationError, where: str) -> UserError:
+    errs = exc.errors()
+    first = errs[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
+    return UserError(f"invalid config {where}: {loc}: {msg}{more}", "fix that key; see configs/cold.yaml for every key and its default")
+
+
+def from_dict(data: dict[str, Any], where: str = "") -> Config:
+    if not isinstance(data, dict):
+        raise UserError(f"invalid config {where}: the top level must be a mapping", "write key: value pairs as in configs/cold.yaml")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _one_line(exc, where) from None
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set a dotted key in a nested dict (for overrides like model.conv=gat)."""
+    node = data
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise UserError(f"override {dotted}: {p} is not a section", "override a leaf key")
+    node[parts[-1]] = value
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | dict[str, Any] | None = None) -> Config:
+    """Load YAML (or defaults), then apply overrides ('a.b=value' strings parsed as YAML)."""
+    data: dict[str, Any] = {}
+    where = str(path) if path else "(defaults)"
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise UserError(f"config file {p} not found", "pass an existing YAML file, e.g. configs/cold.yaml")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" at line {mark.line + 1}" if mark else ""
+            raise UserError(f"config {p} is not valid YAML{at}", "fix the YAML syntax") from None
+    items = overrides.items() if isinstance(overrides, dict) else [_split(o) for o in overrides or []]
+    for key, value in items:
+        set_path(data, key, value)
+    return from_dict(data, where)
+
+
+def _split(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise UserError(f"override {text!r} has no '='", "write overrides as key.path=value")
+    key, raw = text.split("=", 1)
+    return key.strip(), yaml.safe_load(raw)

@@ -1,0 +1,130 @@
+"""Build the processed benchmark from the raw files: matrix, aligned SMILES, texts, hierarchy, ATC."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.io as sio
+
+from ..atomic import sha256_file
+from ..paths import processed_dir, raw_dir
+from .benchmark import Benchmark
+from .fetch import verify_raw
+from .meddra import ancestors_by_level, pt_index, read_hierarchy, restrict_to
+from .registry import RAW_FILES
+from .smiles import canonical
+
+
+def _norm(name: str) -> str:
+    return str(name).replace(".", " ").strip().lower()
+
+
+def read_matrix(path: Path) -> tuple[np.ndarray, list[str], list[str]]:
+    mat = sio.loadmat(path)
+    flat = lambda arr: [str(x[0][0]) if len(x[0]) else "" for x in arr]  # noqa: E731
+    return mat["R"].astype(np.uint8), flat(mat["drugs"]), flat(mat["sideeffects"])
+
+
+def align_smiles(drug_names: list[str], id_table: pd.DataFrame, smiles_table: pd.DataFrame) -> pd.DataFrame:
+    """Align SMILES to benchmark drugs by row order of the id table (whose names are Galeano's).
+
+    Row i of the SMILES table is the same drug as row i of the id table; the SMILES table's own
+    names are not trusted. A row is reported as mis-named when its SMILES-file name is another
+    benchmark drug's name.
+    """
+    if len(id_table) != len(smiles_table):
+        raise ValueError(f"id table has {len(id_table)} rows but SMILES table has {len(smiles_table)}")
+    by_name = {_norm(n): i for i, n in enumerate(drug_names)}
+    rows = {}
+    for (id_name, cid), (sm_name, smi) in zip(id_table.iloc[:, :2].itertuples(index=False), smiles_table.iloc[:, :2].itertuples(index=False)):
+        key = _norm(id_name)
+        if key not in by_name:
+            raise ValueError(f"drug {id_name!r} of the id table is not in the benchmark")
+        other = by_name.get(_norm(sm_name))
+        rows[by_name[key]] = {
+            "cid": str(cid),
+            "smiles": str(smi),
+            "smiles_file_name": str(sm_name),
+            "misnamed": other is not None and other != by_name[key],
+        }
+    out = pd.DataFrame([rows.get(i, {"cid": "", "smiles": "", "smiles_file_name": "", "misnamed": False}) for i in range(len(drug_names))])
+    out.insert(0, "name", drug_names)
+    out["canonical_smiles"] = [canonical(s) if s else None for s in out["smiles"]]
+    out["has_smiles"] = out["canonical_smiles"].notna()
+    return out
+
+
+def duplicate_groups(canon: pd.Series) -> np.ndarray:
+    """Group id (0..) for drugs sharing a canonical SMILES with another drug, else -1."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(canon):
+        if isinstance(s, str):
+            groups[s].append(i)
+    out = np.full(len(canon), -1, dtype=int)
+    for gid, members in enumerate(m for m in groups.values() if len(m) > 1):
+        out[members] = gid
+    return out
+
+
+def side_effect_table(se_names: list[str], hierarchy) -> pd.DataFrame:
+    idx = pt_index(hierarchy)
+    rows = []
+    for name in se_names:
+        node = idx.get(name.lower())
+        anc = ancestors_by_level(hierarchy, node) if node else {"hlt": [], "hlgt": [], "soc": []}
+        parts = [name]
+        for lvl, label in (("hlt", "HLT"), ("hlgt", "HLGT"), ("soc", "SOC")):
+            if anc[lvl]:
+                parts.append(f"{label}: {'; '.join(anc[lvl])}")
+        rows.append({
+            "name": name,
+            "pt_code": node.split(":")[1] if node else "",
+            "hlt": "|".join(anc["hlt"]),
+            "hlgt": "|".join(anc["hlgt"]),
+            "soc": "|".join(anc["soc"]),
+            "text": ". ".join(parts),
+        })
+    return pd.DataFrame(rows)
+
+
+def prepare(raw: str | Path | None = None, out: str | Path | None = None) -> tuple[Benchmark, dict]:
+    """Build and atomically write the processed benchmark. Returns it and the alignment report."""
+    raw = verify_raw(raw)
+    R, drug_names, se_names = read_matrix(raw / "galeano/FrequencyData.mat")
+    ids = pd.read_excel(raw / "mgpred/drug_id.xlsx", header=None)
+    smi = pd.read_excel(raw / "mgpred/drug_SMILES.xlsx", header=None)
+    drugs = align_smiles(drug_names, ids, smi)
+    drugs["dup_group"] = duplicate_groups(drugs["canonical_smiles"])
+    atc = pd.read_csv(raw / "atc/drug_atc.tsv", sep="\t", header=None, dtype=str)
+    atc_by_cid = atc.groupby(0)[1].apply(lambda s: ";".join(sorted(set(s)))).to_dict()
+    drugs["atc"] = [atc_by_cid.get(c, "") for c in drugs["cid"]]
+
+    full = read_hierarchy(raw / "meddra")
+    ses = side_effect_table(se_names, full)
+    pts = [f"pt:{c}" for c in ses["pt_code"] if c]
+    hierarchy = restrict_to(full, pts)
+
+    sup = pd.read_excel(raw / "mgpred/Sup_1.xlsx", header=None)
+    d_idx = {n: i for i, n in enumerate(drug_names)}
+    s_idx = {n: j for j, n in enumerate(se_names)}
+    sup_agree = int(sum(R[d_idx[d], s_idx[s]] == c for d, s, c in sup.itertuples(index=False) if d in d_idx and s in s_idx))
+
+    report = {
+        "drugs_total": len(drug_names),
+        "drugs_with_smiles": int(drugs["has_smiles"].sum()),
+        "drugs_without_smiles": drugs.loc[~drugs["has_smiles"], "name"].tolist(),
+        "misnamed_smiles_rows": [f"{r.smiles_file_name} -> {r.name}" for r in drugs[drugs["misnamed"]].itertuples()],
+        "duplicate_structure_groups": [sorted(g["name"]) for _, g in drugs[drugs["dup_group"] >= 0].groupby("dup_group")],
+        "side_effects_without_meddra_pt": ses.loc[ses["pt_code"] == "", "name"].tolist(),
+        "drugs_with_atc": int((drugs["atc"] != "").sum()),
+        "sup1_rows": len(sup),
+        "sup1_rows_matching_R": sup_agree,
+        "known_pairs_learnable": int((R[drugs["has_smiles"].to_numpy(bool)] > 0).sum()),
+    }
+    manifest = {"inputs": {f.path: sha256_file(raw / f.path) for f in RAW_FILES}, "report": report}
+    bench = Benchmark(R, drugs, ses, hierarchy, manifest)
+    bench.save(out if out is not None else processed_dir())
+    return bench, report

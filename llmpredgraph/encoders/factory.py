@@ -1,0 +1,47 @@
+"""Build encoders from config and embed the benchmark's drugs and side effects (through the cache)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import EncodersCfg
+from .base import Encoder
+from .cache import EmbeddingCache
+from .simple import HashEncoder, MorganEncoder, OneHotEncoder
+
+
+def build_drug_encoder(cfg: EncodersCfg, device: str = "cpu") -> Encoder:
+    d = cfg.drug
+    if d.kind == "hash":
+        return HashEncoder(cfg.hash_dim)
+    if d.kind == "fingerprint":
+        return MorganEncoder(d.fp_radius, d.fp_bits)
+    from .smiles_lm import SmilesLMEncoder
+
+    return SmilesLMEncoder(d.model, d.pooling, d.max_length, d.batch_size, device)
+
+
+def build_text_encoder(cfg: EncodersCfg, vocabulary: list[str] | None = None, device: str = "cpu") -> Encoder:
+    t = cfg.side_effect
+    if t.kind == "hash":
+        return HashEncoder(cfg.hash_dim)
+    if t.kind == "onehot":
+        return OneHotEncoder(vocabulary or [])
+    from .text import TextEncoder
+
+    return TextEncoder(t.model, t.batch_size, device)
+
+
+def embed_benchmark(bench, cfg: EncodersCfg, cache: EmbeddingCache | None = None, progress: bool = True) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(drug matrix, side-effect matrix, identities) for the benchmark, cached on disk."""
+    cache = cache or EmbeddingCache()
+    drug_enc = build_drug_encoder(cfg)
+    X_drug = cache.embed(drug_enc, bench.smiles, progress=progress)
+    se_enc = build_text_encoder(cfg, vocabulary=bench.se_texts)
+    X_se = cache.embed(se_enc, bench.se_texts, progress=progress)
+    idents = {"drug": drug_enc.identity, "side_effect": se_enc.identity}
+    if cfg.drug.add_text:
+        text_enc = se_enc if cfg.side_effect.kind != "onehot" else build_text_encoder(cfg.model_copy(update={"side_effect": cfg.side_effect.model_copy(update={"kind": "text"})}))
+        X_drug = np.concatenate([X_drug, cache.embed(text_enc, bench.drug_texts, progress=progress)], axis=1)
+        idents["drug_text"] = text_enc.identity
+    return X_drug, X_se, idents

@@ -1,0 +1,31 @@
+"""The `embed` command's work: embed the benchmark and report shapes, cache hits and [UNK] counts."""
+
+from __future__ import annotations
+
+import time
+
+from ..config import Config
+from ..data import load_benchmark
+from ..errors import UserError
+from .cache import EmbeddingCache
+from .factory import build_drug_encoder, embed_benchmark
+
+
+def embed_command(cfg: Config, check_unk: bool = True) -> list[str]:
+    bench = load_benchmark(cfg.data)
+    cache = EmbeddingCache()
+    t0 = time.perf_counter()
+    X_drug, X_se, idents = embed_benchmark(bench, cfg.encoders, cache)
+    took = time.perf_counter() - t0
+    lines = [
+        f"drugs: {X_drug.shape[0]} x {X_drug.shape[1]}  ({idents['drug']})",
+        f"side effects: {X_se.shape[0]} x {X_se.shape[1]}  ({idents['side_effect']})",
+        f"cache: {cache.hits} hit(s), {cache.misses} miss(es) in {cache.root}; {took:.1f}s",
+    ]
+    if check_unk and cfg.encoders.drug.kind == "lm":
+        enc = build_drug_encoder(cfg.encoders)
+        unk = enc.unk_count(bench.smiles)
+        if unk:
+            raise UserError(f"{unk} SMILES tokens map to [UNK] with {cfg.encoders.drug.model}", "use a checkpoint whose vocabulary covers these atoms")
+        lines.append("[UNK] tokens over all SMILES: 0")
+    return lines

@@ -1,0 +1,68 @@
+"""Model-free encoders: deterministic hashing (tests), Morgan fingerprints, one-hot."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .base import Encoder
+
+
+class HashEncoder(Encoder):
+    """Deterministic pseudo-random unit vectors seeded by each string's sha256 (no model needed)."""
+
+    def __init__(self, dim: int = 64):
+        self.dim = dim
+
+    @property
+    def identity(self) -> str:
+        return f"hash:{self.dim}"
+
+    def encode(self, inputs: list[str], progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(inputs), self.dim), dtype=np.float32)
+        for i, s in enumerate(inputs):
+            seed = int.from_bytes(hashlib.sha256(s.encode()).digest()[:8], "little")
+            v = np.random.default_rng(seed).normal(size=self.dim)
+            out[i] = v / np.linalg.norm(v)
+        return out
+
+
+class MorganEncoder(Encoder):
+    """Morgan (ECFP-like) bit fingerprints from RDKit."""
+
+    def __init__(self, radius: int = 2, n_bits: int = 2048):
+        self.radius, self.n_bits = radius, n_bits
+
+    @property
+    def identity(self) -> str:
+        return f"morgan:r{self.radius}:b{self.n_bits}"
+
+    def encode(self, inputs: list[str], progress: bool = False) -> np.ndarray:
+        from rdkit import Chem
+        from rdkit.Chem import rdFingerprintGenerator
+
+        gen = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits)
+        out = np.zeros((len(inputs), self.n_bits), dtype=np.float32)
+        for i, s in enumerate(inputs):
+            mol = Chem.MolFromSmiles(s)
+            if mol is not None:
+                out[i] = gen.GetFingerprintAsNumPy(mol)
+        return out
+
+
+class OneHotEncoder(Encoder):
+    """Identity features: each input its own axis (text encoder switched off)."""
+
+    def __init__(self, vocabulary: list[str]):
+        self.index = {s: i for i, s in enumerate(vocabulary)}
+
+    @property
+    def identity(self) -> str:
+        return f"onehot:{len(self.index)}"
+
+    def encode(self, inputs: list[str], progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(inputs), len(self.index)), dtype=np.float32)
+        for i, s in enumerate(inputs):
+            out[i, self.index[s]] = 1.0
+        return out

@@ -1,0 +1,172 @@
+"""Chemical language model over SMILES (BERT/RoBERTa checkpoints) with a regex SMILES pre-tokenizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import UserError
+from .base import Encoder
+from .resolve import offline_error, resolve_model, weights_hash
+
+# Schwaller et al. (2018) SMILES regex, as used by DeepChem's SmilesTokenizer.
+SMILES_REGEX = r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|\/|:|~|@|\?|>|\*|\$|\%[0-9]{2}|[0-9])"
+
+
+def regex_bert_tokenizer(vocab_file: str | Path):
+    """A WordPiece tokenizer over the SMILES vocabulary that splits with the regex first and keeps case."""
+    from tokenizers import Regex, pre_tokenizers
+    from transformers import BertTokenizer
+
+    lines = Path(vocab_file).read_text(encoding="utf-8").splitlines()
+    vocab = {t: i for i, t in enumerate(lines) if t}
+    # transformers 5 takes the vocabulary itself; its BertTokenizer lowercases unless told not to.
+    tok = BertTokenizer(vocab=vocab, do_lower_case=False)
+    tok.backend_tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(SMILES_REGEX), behavior="isolated")
+    tok.smiles_regex_vocab = True  # marks a vocabulary of regex tokens (for unknown-atom substitution)
+    return tok
+
+
+_NOBLE = (0, 2, 10, 18, 36, 54, 86, 118)
+
+
+def periodic_group(z: int) -> int:
+    """IUPAC group 1..18 of element z (lanthanides/actinides count as group 3)."""
+    period = next(i for i in range(1, len(_NOBLE)) if z <= _NOBLE[i])
+    pos = z - _NOBLE[period - 1]
+    if period == 1:
+        return 1 if pos == 1 else 18
+    if period <= 3:
+        return pos if pos <= 2 else pos + 10
+    if period <= 5:
+        return pos
+    return pos if pos <= 2 else (3 if pos <= 16 else pos - 14)
+
+
+def substitute_unknown_atoms(smiles: str, vocab: dict[str, int]) -> str:
+    """Replace bracket atoms absent from the vocabulary (e.g. [Ra]) by the nearest element of the same
+    periodic group that the vocabulary has ([Ba]), so no [UNK] reaches the model."""
+    import re
+
+    from rdkit import Chem
+
+    table = Chem.GetPeriodicTable()
+    out = []
+    for tok in re.findall(SMILES_REGEX, smiles):
+        m = re.match(r"\[(\d*)([A-Z][a-z]?)(.*)\]", tok) if tok not in vocab else None
+        if m:
+            try:
+                z = table.GetAtomicNumber(m.group(2))
+            except RuntimeError:
+                z = 0
+            if 0 < z <= 118:
+                same = sorted((abs(k - z), table.GetElementSymbol(k)) for k in range(1, 119) if k != z and periodic_group(k) == periodic_group(z))
+                forms = [f for _, sym in same for f in (f"[{sym}{m.group(3)}]", f"[{sym}]")]
+                tok = next((f for f in forms if f in vocab), tok)
+        out.append(tok)
+    return "".join(out)
+
+
+def _is_bare_bert(folder: Path) -> bool:
+    cfg = folder / "config.json"
+    return cfg.is_file() and "model_type" not in json.loads(cfg.read_text()) and (folder / "vocab.txt").is_file()
+
+
+def smiles_lm_identity(name: str) -> str:
+    where, local = resolve_model(name, "chem")
+    return f"smiles-lm:{name}:{weights_hash(where) if local else 'hub'}"
+
+
+def load_smiles_lm(name: str):
+    """(tokenizer, model). Refuses checkpoints whose encoder weights would be newly initialised."""
+    from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the MLM head's unused weights are expected; missing ones are checked below
+
+    where, local = resolve_model(name, "chem")
+    try:
+        if local and _is_bare_bert(Path(where)):
+            # Config without model_type (rxnfp's MLM BERT): AutoModel cannot infer it.
+            config = BertConfig.from_json_file(str(Path(where) / "config.json"))
+            tok = regex_bert_tokenizer(Path(where) / "vocab.txt")
+            model, info = BertModel.from_pretrained(where, config=config, add_pooling_layer=False, output_loading_info=True)
+        else:
+            tok = AutoTokenizer.from_pretrained(where)
+            model, info = AutoModel.from_pretrained(where, add_pooling_layer=False, output_loading_info=True)
+    except UserError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise offline_error(name, "chem", exc) from None
+    missing = [k for k in info.get("missing_keys", []) if "pooler" not in k]
+    if missing:
+        raise UserError(f"model {name!r} would newly initialise {len(missing)} encoder weights (e.g. {missing[0]})", "use a checkpoint pretrained for this architecture")
+    return tok, model
+
+
+def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    if pooling == "cls":
+        return hidden[:, 0]
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+
+
+class SmilesLMEncoder(Encoder):
+    def __init__(self, model: str = "rxnfp-bert", pooling: str = "mean", max_length: int = 256, batch_size: int = 32, device: str = "cpu"):
+        self.name, self.pooling, self.max_length, self.batch_size, self.device = model, pooling, max_length, batch_size, device
+        self._ident = smiles_lm_identity(model)  # from files only: a cache hit never loads the model
+        self._loaded = None
+
+    def _load(self):
+        if self._loaded is None:
+            tok, model = load_smiles_lm(self.name)
+            self._loaded = (tok, model.to(self.device).eval())
+        return self._loaded
+
+    @property
+    def tokenizer(self):
+        return self._load()[0]
+
+    @property
+    def model(self):
+        return self._load()[1]
+
+    @property
+    def identity(self) -> str:
+        return f"{self._ident}:pool={self.pooling}:maxlen={self.max_length}"
+
+    def prepare(self, smiles: list[str]) -> list[str]:
+        if not getattr(self.tokenizer, "smiles_regex_vocab", False):
+            return list(smiles)  # BPE checkpoints (ChemBERTa) have no unknown atoms
+        vocab = self.tokenizer.get_vocab()
+        return [substitute_unknown_atoms(s, vocab) for s in smiles]
+
+    def tokenize(self, smiles: list[str]) -> dict:
+        return self.tokenizer(self.prepare(smiles), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+
+    def unk_count(self, smiles: list[str]) -> int:
+        unk = self.tokenizer.unk_token_id
+        return int(sum((np.asarray(self.tokenizer(s)["input_ids"]) == unk).sum() for s in self.prepare(smiles)))
+
+    def forward(self, smiles: list[str], model: torch.nn.Module | None = None) -> torch.Tensor:
+        """Pooled vectors with gradients (for LoRA / full fine-tuning)."""
+        batch = {k: v.to(self.device) for k, v in self.tokenize(smiles).items()}
+        out = (model or self.model)(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        return pool(out.last_hidden_state, batch["attention_mask"], self.pooling)
+
+    @torch.no_grad()
+    def encode(self, inputs: list[str], progress: bool = False, model: torch.nn.Module | None = None) -> np.ndarray:
+        net = model or self.model
+        was_training = net.training
+        net.eval()
+        order = np.argsort([len(s) for s in inputs])  # sorted-length batches: less padding
+        out = np.zeros((len(inputs), net.config.hidden_size), dtype=np.float32)
+        for start in tqdm(range(0, len(inputs), self.batch_size), desc="embed SMILES", disable=not progress, unit="batch"):
+            idx = order[start : start + self.batch_size]
+            out[idx] = self.forward([inputs[i] for i in idx], net).float().cpu().numpy()
+        net.train(was_training)
+        return out

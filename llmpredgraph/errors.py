@@ -1,0 +1,16 @@
+"""User-facing errors: one line that names the problem and the fix."""
+
+
+class UserError(Exception):
+    """An error caused by input or environment, shown to the user as one line."""
+
+    def __init__(self, problem: str, fix: str | None = None):
+        self.problem = problem
+        self.fix = fix
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        text = self.problem.rstrip(".")
+        if self.fix:
+            text += f". Fix: {self.fix.rstrip('.')}."
+        return " ".join(text.split())
