@@ -77,6 +77,7 @@ class KnnCfg(Strict):
 class GraphCfg(Strict):
     drug_se: bool = True
     drug_knn: KnnCfg = KnnCfg()
+    knn_similarity: Literal["embedding", "fingerprint", "both"] = "embedding"  # what drug-drug kNN edges rank by
     se_hierarchy: bool = True
     se_cooc: KnnCfg = KnnCfg()
 
@@ -95,6 +96,7 @@ class ModelCfg(Strict):
     dropout: float = Field(0.2, ge=0, lt=1)
     decoder_hidden: int = Field(128, gt=0)
     se_embedding: bool = True  # a learnable vector per side effect (all are seen in training)
+    label_propagation: bool = True  # parameter-free 2-hop pair features (part of message passing)
     loss_weights: LossWeightsHeads = LossWeightsHeads()
 
 
@@ -109,7 +111,7 @@ class TrainCfg(Strict):
 
 
 class ProtocolCfg(Strict):
-    kind: Literal["cold", "warm"] = "cold"
+    kind: Literal["cold"] = "cold"
     folds: int = Field(10, ge=2)
     run_folds: list[int] | None = None  # a subset of folds, for smoke runs
     val_fraction: float = Field(0.1, gt=0, lt=0.5)
@@ -126,7 +128,7 @@ class Config(Strict):
     model: ModelCfg = ModelCfg()
     train: TrainCfg = TrainCfg()
     protocol: ProtocolCfg = ProtocolCfg()
-    baselines: list[Literal["se_mean", "knn_fp", "bias"]] = ["se_mean", "knn_fp"]
+    baselines: list[Literal["se_mean", "knn_fp"]] = ["se_mean", "knn_fp"]
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

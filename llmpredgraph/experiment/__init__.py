@@ -1,0 +1,1 @@
+"""Cold-start experiments: folds, training, baselines, metrics and reports."""

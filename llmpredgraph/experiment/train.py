@@ -1,0 +1,104 @@
+"""Training of the link model with pseudo-cold queries, early stopping on validation drugs."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..config import Config
+from ..errors import UserError
+from ..graph.build import GraphBuilder
+from ..graph.model import LinkModel
+from .metrics import HIGH, evaluate
+from .splits import sample_negatives
+
+
+def uses_graph(model: LinkModel) -> bool:
+    return model.message_passing is not None or model.propagation is not None
+
+
+@torch.no_grad()
+def predict_matrix(model: LinkModel, builder: GraphBuilder, support: np.ndarray, query: np.ndarray, chunk: int = 200_000) -> dict[str, np.ndarray]:
+    """Scores for every (query drug, side effect): dsf class, dshf and assoc probabilities."""
+    model.eval()
+    data = builder.build(support, query)
+    h = model.node_vectors(data)
+    n_se = builder.x_se.shape[0]
+    d = torch.as_tensor(np.repeat(query, n_se))
+    s = torch.arange(n_se).repeat(len(query))
+    outs = [model(data, d[i : i + chunk], s[i : i + chunk], h) for i in range(0, len(d), chunk)]
+    cat = {k: torch.cat([o[k] for o in outs]).reshape(len(query), n_se).numpy() for k in outs[0]}
+    return {"dsf": cat["dsf"], "dshf": 1 / (1 + np.exp(-cat["dshf"])), "assoc": 1 / (1 + np.exp(-cat["assoc"]))}
+
+
+def _loss(out: dict, cls: torch.Tensor, label: torch.Tensor, n_pos: int, w) -> torch.Tensor:
+    pos = slice(0, n_pos)
+    dsf = F.mse_loss(out["dsf"][pos], cls)
+    dshf = F.binary_cross_entropy_with_logits(out["dshf"][pos], (cls >= HIGH).float())
+    assoc = F.binary_cross_entropy_with_logits(out["assoc"], label)
+    return w.dsf * dsf + w.dshf * dshf + w.assoc * assoc
+
+
+def selection_score(m: dict) -> float:
+    """Validation criterion: mean of DSF Spearman, DSHF AUROC and association AUROC (all unknowns)."""
+    vals = [m["dsf_scc"], m["dshf_auroc"], m["assoc_auroc_all"]]
+    return float(np.nanmean(vals))
+
+
+def validate(model, builder, R, fit_idx, val_idx, rng_seed: int) -> dict:
+    pred = predict_matrix(model, builder, fit_idx, val_idx)
+    nr, nc = sample_negatives(R[val_idx], np.arange(len(val_idx)), 1.0, np.random.default_rng(rng_seed))
+    return evaluate(pred, R[val_idx], nr, nc)
+
+
+def train_link_model(model: LinkModel, builder: GraphBuilder, R: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray, cfg: Config, seed: int, progress: bool = True, desc: str = "train") -> tuple[LinkModel, dict]:
+    """Each epoch hides a random share of fit drugs (queries) from the graph and learns their pairs,
+    so training sees exactly what a test drug sees: only kNN links to labelled drugs."""
+    t = cfg.train
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+    graph = uses_graph(model)
+    best, best_score, best_epoch, bad = None, -np.inf, 0, 0
+    history = []
+    bar = tqdm(range(1, t.epochs + 1), desc=desc, disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        if graph:
+            n_q = max(1, int(round(t.query_fraction * len(fit_idx))))
+            query = rng.choice(fit_idx, size=n_q, replace=False)
+            support = np.setdiff1d(fit_idx, query)
+        else:
+            query, support = fit_idx, np.zeros(0, dtype=int)
+        data = builder.build(support, query)
+        r, c = np.nonzero(R[query])
+        nd, ns = sample_negatives(R, query, t.neg_ratio, rng)
+        d = torch.as_tensor(np.concatenate([query[r], nd]))
+        s = torch.as_tensor(np.concatenate([c, ns]))
+        label = torch.cat([torch.ones(len(r)), torch.zeros(len(nd))])
+        cls = torch.as_tensor(R[query[r], c], dtype=torch.float32)
+        loss = _loss(model(data, d, s), cls, label, len(r), cfg.model.loss_weights)
+        if not torch.isfinite(loss):
+            raise UserError(f"training loss became NaN/inf at epoch {epoch} ({desc})", "lower train.lr or check the input features for NaN")
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        if epoch % t.eval_every == 0 or epoch == t.epochs:
+            m = validate(model, builder, R, fit_idx, val_idx, seed)
+            score = selection_score(m)
+            history.append({"epoch": epoch, "loss": float(loss.detach()), "val_score": score, **{f"val_{k}": m[k] for k in ("dsf_scc", "dshf_auroc", "assoc_auroc_all")}})
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}", val=f"{score:.3f}")
+            if score > best_score:
+                best, best_score, best_epoch, bad = copy.deepcopy(model.state_dict()), score, epoch, 0
+            else:
+                bad += t.eval_every
+                if bad >= t.patience:
+                    break
+    if best is not None:
+        model.load_state_dict(best)
+    return model, {"best_epoch": best_epoch, "best_val_score": best_score, "history": history}

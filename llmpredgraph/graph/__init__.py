@@ -1,0 +1,1 @@
+"""Heterogeneous drug / side-effect graph, message passing and the edge decoder."""

@@ -1,0 +1,67 @@
+"""Assemble the PyG HeteroData for one set of support drugs (their labels are visible) and query drugs."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch_geometric.data import HeteroData
+
+from ..config import GraphCfg
+from .edges import cooc_edges, drug_se_edges, knn_edges
+
+HAS = ("drug", "has", "side_effect")
+REV = ("side_effect", "rev_has", "drug")
+SIMILAR = ("drug", "similar", "drug")
+HIER = ("side_effect", "hierarchy", "side_effect")
+COOC = ("side_effect", "cooc", "side_effect")
+
+
+def edge_types(cfg: GraphCfg) -> list[tuple[str, str, str]]:
+    out = []
+    if cfg.drug_se:
+        out += [HAS, REV]
+    if cfg.drug_knn.enabled:
+        out.append(SIMILAR)
+    if cfg.se_hierarchy:
+        out.append(HIER)
+    if cfg.se_cooc.enabled:
+        out.append(COOC)
+    return out
+
+
+class GraphBuilder:
+    """Holds per-fold node features and similarities; `build` makes the graph for given support drugs.
+
+    Only rows of R listed in `support` are ever read, so drugs outside it (query, validation, test)
+    contribute no labels: they appear as nodes whose only incoming edges are kNN links from support.
+    """
+
+    def __init__(self, x_drug: np.ndarray, x_se: np.ndarray, R: np.ndarray, S_drug: np.ndarray, hier: torch.Tensor, cfg: GraphCfg):
+        self.x_drug = torch.as_tensor(x_drug, dtype=torch.float32)
+        self.x_se = torch.as_tensor(x_se, dtype=torch.float32)
+        self.R, self.S, self.hier, self.cfg = R, S_drug, hier, cfg
+
+    def build(self, support: np.ndarray, query: np.ndarray) -> HeteroData:
+        support = np.unique(support)
+        query = np.unique(query)
+        if len(np.intersect1d(support, query)):
+            raise ValueError("query drugs must not be support drugs (their labels would be visible)")
+        data = HeteroData()
+        data["drug"].x = self.x_drug
+        data["side_effect"].x = self.x_se
+        data.support = torch.as_tensor(support)
+        cfg = self.cfg
+        if cfg.drug_se:
+            ei, w = drug_se_edges(self.R, support)
+            data[HAS].edge_index, data[HAS].edge_weight = ei, w
+            data[REV].edge_index, data[REV].edge_weight = ei.flip(0), torch.ones_like(w)  # no labels backwards
+        if cfg.drug_knn.enabled and len(support) > 1:
+            targets = np.concatenate([support, query])
+            ei, sim = knn_edges(self.S, targets, support, cfg.drug_knn.k)
+            data[SIMILAR].edge_index, data[SIMILAR].edge_weight = ei, sim
+        if cfg.se_hierarchy and self.hier.shape[1]:
+            data[HIER].edge_index, data[HIER].edge_weight = self.hier, torch.ones(self.hier.shape[1])
+        if cfg.se_cooc.enabled:
+            ei = cooc_edges(self.R, support, cfg.se_cooc.k)
+            data[COOC].edge_index, data[COOC].edge_weight = ei, torch.ones(ei.shape[1])
+        return data

@@ -1,0 +1,69 @@
+"""Edge families of the graph. Each takes only the rows it is allowed to see."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def cosine_matrix(X: np.ndarray) -> np.ndarray:
+    U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    return (U @ U.T).astype(np.float32)
+
+
+def tanimoto_matrix(F: np.ndarray) -> np.ndarray:
+    """Tanimoto similarity of binary fingerprints (rows)."""
+    F = (F > 0).astype(np.float32)
+    inter = F @ F.T
+    cnt = F.sum(1)
+    return (inter / np.maximum(cnt[:, None] + cnt[None, :] - inter, 1e-12)).astype(np.float32)
+
+
+def knn_edges(S: np.ndarray, query: np.ndarray, support: np.ndarray, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each query drug's k most similar *support* drugs (never itself): edges support -> query.
+
+    Returns (edge_index [2, E] as (src, dst), similarity [E]).
+    """
+    query, support = np.asarray(query), np.asarray(support)
+    sub = S[np.ix_(query, support)].copy()
+    sub[query[:, None] == support[None, :]] = -np.inf  # no self loops
+    k = min(k, len(support) - 1) if np.isin(query, support).any() else min(k, len(support))
+    nbr = np.argpartition(-sub, kth=k - 1, axis=1)[:, :k]
+    src = support[nbr].ravel()
+    dst = np.repeat(query, k)
+    sim = np.take_along_axis(sub, nbr, axis=1).ravel()
+    return torch.as_tensor(np.stack([src, dst]), dtype=torch.long), torch.as_tensor(sim, dtype=torch.float32)
+
+
+def drug_se_edges(R: np.ndarray, support: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Known pairs of support drugs: (drug, side effect) edges with weight class / 5."""
+    sub = R[support]
+    r, c = np.nonzero(sub)
+    return torch.as_tensor(np.stack([np.asarray(support)[r], c]), dtype=torch.long), torch.as_tensor(sub[r, c] / 5.0, dtype=torch.float32)
+
+
+def hierarchy_edges(side_effects, hierarchy) -> torch.Tensor:
+    """Side effects that share a MedDRA HLT, both directions (labels are not used)."""
+    by_hlt: dict[str, list[int]] = {}
+    for j, code in enumerate(side_effects["pt_code"].astype(str)):
+        node = f"pt:{code}"
+        if code and node in hierarchy:
+            for parent in hierarchy.predecessors(node):
+                by_hlt.setdefault(parent, []).append(j)
+    pairs = {(a, b) for members in by_hlt.values() for a in members for b in members if a != b}
+    if not pairs:
+        return torch.zeros((2, 0), dtype=torch.long)
+    return torch.as_tensor(np.array(sorted(pairs)).T, dtype=torch.long)
+
+
+def cooc_edges(R: np.ndarray, support: np.ndarray, k: int) -> torch.Tensor:
+    """Each side effect's k strongest Jaccard co-occurrences over support drugs: edges neighbour -> it."""
+    K = torch.as_tensor(R[support] > 0, dtype=torch.float32)
+    inter = K.T @ K
+    cnt = K.sum(0)
+    jac = inter / (cnt[:, None] + cnt[None, :] - inter).clamp(min=1)
+    jac.fill_diagonal_(-1)
+    val, nbr = jac.topk(min(k, jac.shape[0] - 1), dim=1)
+    dst = torch.arange(jac.shape[0]).repeat_interleave(nbr.shape[1])
+    keep = val.ravel() > 0
+    return torch.stack([nbr.ravel()[keep], dst[keep]])

@@ -1,0 +1,42 @@
+"""Stacked HeteroConv layers (SAGE, GAT or GraphConv) with residual connections."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch_geometric.nn import GATConv, GraphConv, HeteroConv, SAGEConv
+
+
+def _conv(kind: str, hidden: int) -> nn.Module:
+    if kind == "sage":
+        return SAGEConv((hidden, hidden), hidden)
+    if kind == "gat":
+        return GATConv((hidden, hidden), hidden, heads=1, add_self_loops=False, edge_dim=1)
+    if kind == "graph":
+        return GraphConv((hidden, hidden), hidden, aggr="mean")
+    raise ValueError(f"unknown conv {kind!r}")
+
+
+class HeteroMessagePassing(nn.Module):
+    def __init__(self, edge_types: list[tuple[str, str, str]], conv: str = "sage", layers: int = 2, hidden: int = 128, dropout: float = 0.2):
+        super().__init__()
+        self.settings = {"edge_types": [list(e) for e in edge_types], "conv": conv, "layers": layers, "hidden": hidden, "dropout": dropout}
+        self.conv_kind = conv
+        self.edge_types = [tuple(e) for e in edge_types]
+        self.layers = nn.ModuleList(HeteroConv({et: _conv(conv, hidden) for et in self.edge_types}, aggr="sum") for _ in range(layers))
+        self.norms = nn.ModuleList(nn.ModuleDict({t: nn.LayerNorm(hidden) for t in ("drug", "side_effect")}) for _ in range(layers))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: dict[str, torch.Tensor], data) -> dict[str, torch.Tensor]:
+        present = [et for et in self.edge_types if et in data.edge_types]
+        ei = {et: data[et].edge_index for et in present}
+        kwargs = {}
+        if self.conv_kind == "graph":
+            kwargs["edge_weight_dict"] = {et: data[et].edge_weight for et in present}
+        elif self.conv_kind == "gat":
+            kwargs["edge_attr_dict"] = {et: data[et].edge_weight.unsqueeze(-1) for et in present}
+        for conv, norm in zip(self.layers, self.norms):
+            out = conv(x, ei, **kwargs) if present else {}
+            # Node types that received no message keep their vectors (residual).
+            x = {t: norm[t](h + self.dropout(torch.relu(out[t]))) if t in out else h for t, h in x.items()}
+        return x

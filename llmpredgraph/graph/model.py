@@ -1,0 +1,82 @@
+"""LinkModel: input encoder -> (message passing) -> (label propagation) -> edge decoder.
+
+Parts are built separately and handed in; their settings are saved with the weights (as chemprop does).
+The plain-MLP model is the same class with message passing and propagation switched off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .. import __version__
+from ..atomic import write_with
+from ..config import Config
+from ..errors import UserError
+from .build import edge_types
+from .decoder import EdgeDecoder
+from .input_encoder import InputEncoder
+from .label_propagation import LabelPropagation
+from .message_passing import HeteroMessagePassing
+
+
+class LinkModel(nn.Module):
+    def __init__(self, encoder: InputEncoder, message_passing: HeteroMessagePassing | None, propagation: LabelPropagation | None, decoder: EdgeDecoder):
+        super().__init__()
+        self.encoder, self.message_passing, self.propagation, self.decoder = encoder, message_passing, propagation, decoder
+
+    def node_vectors(self, data) -> dict[str, torch.Tensor]:
+        h = self.encoder(data["drug"].x, data["side_effect"].x)
+        return self.message_passing(h, data) if self.message_passing is not None else h
+
+    def forward(self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor, h: dict | None = None) -> dict[str, torch.Tensor]:
+        h = h if h is not None else self.node_vectors(data)
+        pair = self.propagation(data, drug_idx, se_idx) if self.propagation is not None else None
+        return self.decoder(h["drug"][drug_idx], h["side_effect"][se_idx], pair)
+
+    @property
+    def settings(self) -> dict:
+        return {
+            "encoder": self.encoder.settings,
+            "message_passing": self.message_passing.settings if self.message_passing is not None else None,
+            "propagation": self.propagation.settings if self.propagation is not None else None,
+            "decoder": self.decoder.settings,
+        }
+
+    @classmethod
+    def from_settings(cls, s: dict) -> "LinkModel":
+        mp = s["message_passing"]
+        return cls(
+            InputEncoder(**s["encoder"]),
+            HeteroMessagePassing([tuple(e) for e in mp.pop("edge_types")], **mp) if mp else None,
+            LabelPropagation(**s["propagation"]) if s["propagation"] else None,
+            EdgeDecoder(**s["decoder"]),
+        )
+
+    def save(self, path: str | Path, extra: dict | None = None) -> None:
+        blob = {"version": __version__, "settings": self.settings, "state_dict": self.state_dict(), "extra": extra or {}}
+        write_with(path, lambda p: torch.save(blob, p))
+
+    @classmethod
+    def load(cls, path: str | Path) -> tuple["LinkModel", dict]:
+        try:
+            blob = torch.load(path, map_location="cpu", weights_only=False)
+        except (OSError, RuntimeError, EOFError) as exc:
+            raise UserError(f"cannot read model weights {path} ({type(exc).__name__})", "retrain with `llmpredgraph train`") from None
+        major = lambda v: str(v).split(".")[0]  # noqa: E731
+        if major(blob.get("version", "0")) != major(__version__):
+            raise UserError(f"model {path} was saved by llmpredgraph {blob.get('version')} (this is {__version__})", "retrain the model with this version")
+        model = cls.from_settings(blob["settings"])
+        model.load_state_dict(blob["state_dict"])
+        return model, blob.get("extra", {})
+
+
+def build_model(cfg: Config, drug_dim: int, se_dim: int, n_se: int) -> LinkModel:
+    m = cfg.model
+    enc = InputEncoder(drug_dim, se_dim, m.hidden, n_se, m.se_embedding, dropout=0.0)
+    mp = HeteroMessagePassing(edge_types(cfg.graph), m.conv, m.layers, m.hidden, m.dropout) if m.message_passing and edge_types(cfg.graph) else None
+    lp = LabelPropagation() if m.message_passing and m.label_propagation else None
+    dec = EdgeDecoder(m.hidden, lp.out_dim if lp else 0, m.decoder_hidden, m.dropout)
+    return LinkModel(enc, mp, lp, dec)
