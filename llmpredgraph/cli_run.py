@@ -22,3 +22,41 @@ def embed(config_path, overrides, check_unk):
     cfg = load_config(config_path, list(overrides))
     for line in embed_command(cfg, check_unk=check_unk):
         click.echo(line)
+
+
+@main.command()
+@_CONFIG
+@_OVERRIDE
+@click.option("--out", type=click.Path(), default=None, help="Run folder (default: runs/<config name>).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run at its next unfinished fold.")
+@click.option("--overwrite", is_flag=True, help="Delete an existing run folder first.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def experiment(config_path, overrides, out, resume, overwrite, quiet):
+    """Cold-start experiment: graph model, plain MLP and baselines on identical folds.
+
+    Writes config.yaml, per-fold predictions, metrics.json/.csv, summary.md and PNG plots.
+    """
+    import sys
+
+    from .config import load_config
+    from .experiment.runner import run_experiment
+
+    cfg = load_config(config_path, list(overrides))
+    folder = run_experiment(cfg, out or f"runs/{cfg.name}", resume=resume, overwrite=overwrite, progress=not quiet, command="llmpredgraph " + " ".join(sys.argv[1:]))
+    click.echo((folder / "summary.md").read_text())
+    click.echo(f"results in {folder}")
+
+
+@main.command()
+@_CONFIG
+@_OVERRIDE
+@click.option("--fold", default=0, show_default=True, help="Which cold fold's training drugs to tune on.")
+@click.option("--out", type=click.Path(), default=None, help="Output folder (default: runs/finetune-<mode>-fold<k>).")
+def finetune(config_path, overrides, fold, out):
+    """Contrastive encoder stage on one cold fold (training labels only); writes tuned embeddings and a plot."""
+    from .config import load_config
+    from .contrastive.command import finetune_command
+
+    cfg = load_config(config_path, list(overrides))
+    for line in finetune_command(cfg, fold, out):
+        click.echo(line)

@@ -1,0 +1,120 @@
+"""`experiment`: all folds in one run folder, resumable, with metrics, summary and plots."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+from tqdm.auto import tqdm
+
+from ..atomic import atomic_path, write_json, write_text, write_with
+from ..config import Config
+from ..data import load_benchmark
+from ..errors import UserError
+from . import plots
+from .features import load_inputs
+from .fold import run_fold, set_threads
+from .report import KEY, metrics_frame, summary_markdown
+from .splits import cold_folds
+
+ATC_LEVEL1 = {"A": "A alimentary", "B": "B blood", "C": "C cardiovascular", "D": "D dermatological", "G": "G genito-urinary",
+              "H": "H hormonal", "J": "J anti-infective", "L": "L antineoplastic", "M": "M musculo-skeletal", "N": "N nervous system",
+              "P": "P antiparasitic", "R": "R respiratory", "S": "S sensory organs", "V": "V various"}
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def prepare_run_folder(out: Path, cfg: Config, resume: bool, overwrite: bool) -> None:
+    resolved = yaml.safe_dump(cfg.dump(), sort_keys=False)
+    if out.exists() and any(out.iterdir()):
+        if overwrite:
+            shutil.rmtree(out)
+        elif resume:
+            saved = out / "config.yaml"
+            if saved.is_file() and yaml.safe_load(saved.read_text()) != cfg.dump():
+                raise UserError(f"run folder {out} was started with a different config", "resume with the same config, or use --overwrite or another --out")
+        else:
+            raise UserError(f"run folder {out} already exists", "pass --resume to continue it, --overwrite to replace it, or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "config.yaml", resolved)
+
+
+def _fold_done(folder: Path) -> bool:
+    return (folder / "metrics.json").is_file()
+
+
+def run_experiment(cfg: Config, out: str | Path, resume: bool = False, overwrite: bool = False, progress: bool = True, command: str | None = None) -> Path:
+    out = Path(out)
+    prepare_run_folder(out, cfg, resume, overwrite)
+    seed_everything(cfg.seed)
+    set_threads(cfg)
+    bench = load_benchmark(cfg.data)
+    folds = cold_folds(bench.n_drugs, cfg.protocol.folds, cfg.seed)
+    names = np.asarray(bench.drug_names)
+    write_json(out / "folds.json", {"protocol": cfg.protocol.kind, "seed": cfg.seed, "test_drugs": [names[te].tolist() for _, te in folds]})
+    wanted = cfg.protocol.run_folds if cfg.protocol.run_folds is not None else list(range(len(folds)))
+    bad = [k for k in wanted if not 0 <= k < len(folds)]
+    if bad:
+        raise UserError(f"protocol.run_folds has fold(s) {bad} outside 0..{len(folds) - 1}", "list existing fold numbers")
+    inputs = None
+    t0 = time.perf_counter()
+    for k in tqdm(wanted, desc="folds", disable=not progress):
+        folder = out / "folds" / f"fold_{k}"
+        if _fold_done(folder):
+            continue  # resume: finished folds are kept as they are
+        if inputs is None:
+            inputs = load_inputs(bench, cfg, progress)
+        train_idx, test_idx = folds[k]
+        res = run_fold(bench, inputs, train_idx, test_idx, cfg, k, progress)
+        write_fold(folder, res, bench, inputs, cfg, k)
+    elapsed = time.perf_counter() - t0
+    finalize(out, cfg, command, elapsed)
+    return out
+
+
+def write_fold(folder: Path, res: dict, bench, inputs, cfg: Config, k: int) -> None:
+    """The whole fold folder appears at once; metrics.json inside marks it finished."""
+    with atomic_path(folder, is_dir=True) as tmp:
+        res["predictions"].to_csv(tmp / "predictions.csv", index=False)
+        info = {key: val for key, val in res["info"].items()}
+        (tmp / "info.json").write_text(json.dumps(info, indent=2, default=float))
+        feats = res["features"]
+        np.savez_compressed(tmp / "tuned_embeddings.npz", drug=feats.x_drug, side_effect=feats.x_se)
+        if k == (cfg.protocol.run_folds or [0])[0] and cfg.contrastive.enabled and cfg.contrastive.plot:
+            labels = [ATC_LEVEL1.get(a[:1], "unknown") if a else "unknown" for a in bench.drugs["atc"].fillna("")]
+            plots.embedding_map(inputs.X_drug, feats.x_drug, labels, tmp / "embeddings_before_after.png", cfg.seed)
+        (tmp / "metrics.json").write_text(json.dumps(res["metrics"], indent=2))
+
+
+def load_fold_metrics(out: Path) -> dict[int, dict]:
+    found = {}
+    for f in sorted((out / "folds").glob("fold_*/metrics.json")):
+        found[int(f.parent.name.split("_")[1])] = json.loads(f.read_text())
+    return found
+
+
+def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None = None) -> None:
+    fold_metrics = load_fold_metrics(out)
+    if not fold_metrics:
+        raise UserError(f"no finished folds in {out}", "run the experiment first")
+    df = metrics_frame(fold_metrics)
+    write_json(out / "metrics.json", {str(k): v for k, v in fold_metrics.items()})
+    write_with(out / "metrics.csv", lambda p: df.to_csv(p, index=False))
+    notes = [f"Wall time of this invocation: {elapsed / 60:.1f} min." if elapsed is not None else ""]
+    write_text(out / "summary.md", summary_markdown(df, cfg.baselines, f"Cold-start experiment: {cfg.name}", command, [n for n in notes if n]))
+    preds = pd.concat([pd.read_csv(out / "folds" / f"fold_{k}" / "predictions.csv") for k in fold_metrics], ignore_index=True)
+    methods = list(dict.fromkeys(df["method"]))
+    plots.roc_pr(preds, methods, out / "roc_pr.png")
+    plots.pred_vs_true(preds, methods, out / "pred_vs_true.png")
+    plots.per_fold_bars(df, KEY, out / "per_fold.png")

@@ -1,0 +1,83 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llmpredgraph.cli import main
+
+TINY = """
+name: tiny
+data: synthetic
+encoders:
+  drug: {kind: hash}
+  side_effect: {kind: hash}
+  hash_dim: 16
+contrastive: {steps: 10, dim: 8, hidden: 16, batch_size: 8, plot: false}
+graph: {drug_knn: {k: 3}, se_cooc: {k: 3}}
+model: {hidden: 16, decoder_hidden: 16, layers: 1}
+train: {epochs: 10, eval_every: 5, patience: 10}
+protocol: {folds: 3}
+"""
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    p = tmp_path / "tiny.yaml"
+    p.write_text(TINY)
+    return p
+
+
+def _run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_experiment_end_to_end_and_resume(tiny_config, tmp_path):
+    out = tmp_path / "run"
+    res = _run("experiment", "--config", str(tiny_config), "--out", str(out), "--quiet")
+    assert res.exit_code == 0, res.output
+    for f in ("config.yaml", "folds.json", "metrics.json", "metrics.csv", "summary.md", "roc_pr.png", "pred_vs_true.png", "per_fold.png"):
+        assert (out / f).is_file(), f
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert sorted(metrics) == ["0", "1", "2"]
+    assert set(metrics["0"]) == {"graph", "mlp", "se_mean", "knn_fp"}
+    summary = (out / "summary.md").read_text()
+    assert "| graph |" in summary and "graph vs mlp" in summary
+
+    # An existing run folder is refused without --resume / --overwrite.
+    res = CliRunner().invoke(main, ["experiment", "--config", str(tiny_config), "--out", str(out), "--quiet"])
+    assert res.exit_code == 2 and "already exists" in res.output
+
+    # Resume recomputes only the unfinished fold and reproduces it exactly (same seed).
+    before = (out / "folds" / "fold_1" / "metrics.json").read_text()
+    untouched = (out / "folds" / "fold_0" / "metrics.json").stat().st_mtime_ns
+    (out / "folds" / "fold_1" / "metrics.json").unlink()
+    res = _run("experiment", "--config", str(tiny_config), "--out", str(out), "--resume", "--quiet")
+    assert res.exit_code == 0, res.output
+    assert (out / "folds" / "fold_1" / "metrics.json").read_text() == before
+    assert (out / "folds" / "fold_0" / "metrics.json").stat().st_mtime_ns == untouched
+
+    # Resuming with a different config is refused.
+    res = CliRunner().invoke(main, ["experiment", "--config", str(tiny_config), "--out", str(out), "--resume", "--set", "seed=3"])
+    assert res.exit_code == 2 and "different config" in res.output
+
+
+def test_malformed_config_is_one_line_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  convv: gat\n")
+    res = CliRunner().invoke(main, ["experiment", "--config", str(bad)])
+    assert res.exit_code == 2
+    assert res.output.strip().count("\n") == 0
+    assert "model.convv: unknown key" in res.output
+    bad.write_text("train:\n  epochs: many\n")
+    res = CliRunner().invoke(main, ["experiment", "--config", str(bad)])
+    assert res.exit_code == 2 and "train.epochs" in res.output
+    bad.write_text("train: [1\n")
+    res = CliRunner().invoke(main, ["experiment", "--config", str(bad)])
+    assert res.exit_code == 2 and "not valid YAML" in res.output
+
+
+def test_help_explains_commands():
+    res = _run("--help")
+    for cmd in ("data", "embed", "finetune", "experiment"):
+        assert cmd in res.output
