@@ -18,7 +18,7 @@ def _builder(bench, cfg, dim=8):
 def test_plain_mlp_uses_the_same_decoder_class():
     cfg = Config()
     graph = build_model(cfg, 8, 6, 30)
-    mlp = build_model(cfg.model_copy(update={"model": cfg.model.model_copy(update={"message_passing": False})}), 8, 6, 30)
+    mlp = build_model(cfg.model_copy(update={"model": cfg.model.model_copy(update={"message_passing": False, "label_propagation": False})}), 8, 6, 30)
     assert type(graph.decoder) is type(mlp.decoder) is EdgeDecoder
     assert graph.message_passing is not None and mlp.message_passing is None and mlp.propagation is None
     assert type(graph.encoder) is type(mlp.encoder)

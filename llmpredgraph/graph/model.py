@@ -77,6 +77,6 @@ def build_model(cfg: Config, drug_dim: int, se_dim: int, n_se: int) -> LinkModel
     m = cfg.model
     enc = InputEncoder(drug_dim, se_dim, m.hidden, n_se, m.se_embedding, dropout=0.0)
     mp = HeteroMessagePassing(edge_types(cfg.graph), m.conv, m.layers, m.hidden, m.dropout) if m.message_passing and edge_types(cfg.graph) else None
-    lp = LabelPropagation() if m.message_passing and m.label_propagation else None
+    lp = LabelPropagation() if m.label_propagation else None
     dec = EdgeDecoder(m.hidden, lp.out_dim if lp else 0, m.decoder_hidden, m.dropout)
     return LinkModel(enc, mp, lp, dec)
