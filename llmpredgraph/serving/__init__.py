@@ -1,0 +1,1 @@
+"""Train on all known pairs, save a model folder, and predict for new molecules."""
