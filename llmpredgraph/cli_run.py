@@ -92,3 +92,39 @@ def predict(model_dir, smiles, input_csv, drugs, top, fmt, out):
     text = predict_command(model_dir, smiles, input_csv, drugs, top, fmt, out)
     if text:
         click.echo(text)
+
+
+@main.command()
+@_CONFIG
+@_OVERRIDE
+@click.option("--variant", "variants", multiple=True, help="Variant name (repeatable); 'required' or 'all' for the standard sets. See --list.")
+@click.option("--grid", type=click.Path(), default=None, help="YAML file: variants: {name: {dotted.key: value}}.")
+@click.option("--out", type=click.Path(), default=None, help="Ablation folder (default: runs/ablate-<config name>).")
+@click.option("--list", "list_only", is_flag=True, help="List the built-in variants and exit.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def ablate(config_path, overrides, variants, grid, out, list_only, quiet):
+    """Run variants of a base config on identical folds (finished variants are reused) and write
+    ablation.md/.csv with deltas vs base, paired Wilcoxon p-values and a forest plot."""
+    from .config import load_config
+    from .experiment.ablation import VARIANTS, resolve_variants, run_ablation
+
+    if list_only:
+        for name, ov in VARIANTS.items():
+            click.echo(f"{name:22s} {ov or '(the base config)'}")
+        return
+    cfg = load_config(config_path, list(overrides))
+    chosen = resolve_variants(list(variants) or ["required"], grid)
+    folder = out or f"runs/ablate-{cfg.name}"
+    run_ablation(cfg, chosen, folder, progress=not quiet)
+    from pathlib import Path
+
+    click.echo((Path(folder) / "ablation.md").read_text())
+
+
+@main.command()
+@click.argument("runs", nargs=-1, type=click.Path())
+def compare(runs):
+    """Side-by-side mean ± sd of finished runs; refuses runs whose folds differ."""
+    from .experiment.compare import compare_runs
+
+    click.echo(compare_runs(list(runs)))

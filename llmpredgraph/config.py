@@ -115,6 +115,7 @@ class ProtocolCfg(Strict):
     folds: int = Field(10, ge=2)
     run_folds: list[int] | None = None  # a subset of folds, for smoke runs
     val_fraction: float = Field(0.1, gt=0, lt=0.5)
+    with_mlp: bool = True  # also train the plain MLP (same parts, no message passing) on each fold
 
 
 class Config(Strict):

@@ -22,7 +22,7 @@ from .train import predict_matrix, train_link_model
 def model_variants(cfg: Config) -> dict[str, Config]:
     """The graph model as configured, plus the plain MLP (same parts, message passing off)."""
     out = {"graph": cfg}
-    if cfg.model.message_passing or cfg.model.label_propagation:
+    if cfg.protocol.with_mlp and (cfg.model.message_passing or cfg.model.label_propagation):
         out["mlp"] = cfg.model_copy(update={"model": cfg.model.model_copy(update={"message_passing": False, "label_propagation": False})})
     return out
 

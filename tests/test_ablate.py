@@ -1,0 +1,35 @@
+import pandas as pd
+from click.testing import CliRunner
+
+from llmpredgraph.cli import main
+
+from .test_cli import TINY
+
+
+def test_ablate_and_compare(tmp_path):
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    out = tmp_path / "abl"
+    r = CliRunner().invoke(main, ["ablate", "--config", str(cfg), "--variant", "no_message_passing", "--variant", "no_drug_knn", "--out", str(out), "--quiet"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "ablation.csv")
+    assert table["variant"].tolist() == ["base", "no_message_passing", "no_drug_knn"]
+    base = table.set_index("variant").loc["base"]
+    assert base["dsf_scc_delta"] == 0.0
+    row = table.set_index("variant").loc["no_message_passing"]
+    assert abs(row["dsf_scc_delta"] - (row["dsf_scc_mean"] - base["dsf_scc_mean"])) < 1e-9
+    assert (out / "ablation.md").is_file() and (out / "ablation_forest.png").is_file()
+
+    r = CliRunner().invoke(main, ["compare", str(out / "base"), str(out / "no_drug_knn")])
+    assert r.exit_code == 0 and "base:graph" in r.output and "no_drug_knn:graph" in r.output
+
+    other = tmp_path / "other"
+    r = CliRunner().invoke(main, ["experiment", "--config", str(cfg), "--set", "seed=5", "--set", "protocol.with_mlp=false", "--out", str(other), "--quiet"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["compare", str(out / "base"), str(other)])
+    assert r.exit_code == 2 and "different folds" in r.output
+
+
+def test_unknown_variant_is_refused(tmp_path):
+    r = CliRunner().invoke(main, ["ablate", "--variant", "no_such_thing"])
+    assert r.exit_code == 2 and "unknown ablation variant" in r.output
