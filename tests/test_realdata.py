@@ -1,0 +1,58 @@
+"""End to end on the real benchmark (runs in CI, where the mirror is set)."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from llmpredgraph.cli import main
+
+pytestmark = [pytest.mark.realdata, pytest.mark.realmodel]
+
+
+@pytest.fixture
+def real_env(real_processed, monkeypatch):
+    root, bench, _ = real_processed
+    monkeypatch.setenv("LLMPREDGRAPH_DATA_DIR", str(root))  # processed/ and a shared embedding cache
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return root
+
+
+def _ok(*args):
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_embed_twice_hits_cache(real_env):
+    first = _ok("embed")
+    assert "drugs: 750 x 256" in first and "side effects: 994 x 384" in first and "[UNK] tokens over all SMILES: 0" in first
+    second = _ok("embed", "--no-check-unk")
+    assert "2 hit(s), 0 miss(es)" in second
+
+
+def test_smoke_experiment_two_folds(real_env, tmp_path):
+    out = tmp_path / "smoke"
+    _ok("experiment", "--config", "configs/smoke.yaml", "--out", str(out), "--quiet")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert sorted(metrics) == ["0", "1"]
+    for fold in metrics.values():
+        assert set(fold) == {"graph", "mlp", "se_mean", "knn_fp"}
+        for m in fold.values():
+            assert 0.0 < m["dsf_scc"] < 1.0 and 0.5 < m["assoc_auroc"] <= 1.0
+    folds = json.loads((out / "folds.json").read_text())["test_drugs"]
+    assert len(folds) == 10 and sum(map(len, folds)) == 750
+    assert (out / "folds" / "fold_0" / "predictions.csv").is_file()
+    assert (out / "roc_pr.png").is_file()
+
+
+@pytest.mark.parametrize("mode", ["lora", "full"])
+def test_finetune_lm_modes_run_on_real_fold(real_env, tmp_path, mode):
+    out = tmp_path / mode
+    text = _ok("finetune", "--fold", "0", "--set", f"contrastive.mode={mode}", "--set", "contrastive.lm_steps=2",
+               "--set", "contrastive.batch_size=8", "--out", str(out))
+    assert f"mode {mode}: 2 steps" in text
+    emb = np.load(out / "tuned_embeddings.npz")
+    assert emb["drug"].shape == (750, 128) and emb["side_effect"].shape == (994, 128)
+    assert (out / "embeddings_before_after.png").is_file()
