@@ -48,7 +48,7 @@ class PairsCfg(Strict):
     drug_drug: bool = True
     se_se: bool = True
     drug_se: bool = True
-    per_anchor: int = Field(8, gt=0)
+    per_anchor: int = Field(32, gt=0)
 
 
 class ContrastiveCfg(Strict):
@@ -77,7 +77,7 @@ class KnnCfg(Strict):
 class GraphCfg(Strict):
     drug_se: bool = True
     drug_knn: KnnCfg = KnnCfg()
-    knn_similarity: Literal["embedding", "fingerprint", "both"] = "embedding"  # what drug-drug kNN edges rank by
+    knn_similarity: Literal["embedding", "fingerprint", "both"] = "both"  # what drug-drug kNN edges rank by
     se_hierarchy: bool = True
     se_cooc: KnnCfg = KnnCfg()
 
@@ -102,7 +102,7 @@ class ModelCfg(Strict):
 
 class TrainCfg(Strict):
     epochs: int = Field(200, gt=0)
-    lr: float = Field(3e-3, gt=0)
+    lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-5, ge=0)
     patience: int = Field(30, gt=0)
     eval_every: int = Field(5, gt=0)

@@ -68,12 +68,11 @@ def train_link_model(model: LinkModel, builder: GraphBuilder, R: np.ndarray, fit
     bar = tqdm(range(1, t.epochs + 1), desc=desc, disable=not progress, leave=False)
     for epoch in bar:
         model.train()
-        if graph:
-            n_q = max(1, int(round(t.query_fraction * len(fit_idx))))
-            query = rng.choice(fit_idx, size=n_q, replace=False)
-            support = np.setdiff1d(fit_idx, query)
-        else:
-            query, support = fit_idx, np.zeros(0, dtype=int)
+        # The same share of fit drugs is supervised each epoch with or without a graph, so the
+        # plain MLP gets the same training budget; only the graph model needs the others as support.
+        n_q = max(1, int(round(t.query_fraction * len(fit_idx))))
+        query = rng.choice(fit_idx, size=n_q, replace=False)
+        support = np.setdiff1d(fit_idx, query) if graph else np.zeros(0, dtype=int)
         data = builder.build(support, query)
         r, c = np.nonzero(R[query])
         nd, ns = sample_negatives(R, query, t.neg_ratio, rng)
