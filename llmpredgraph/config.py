@@ -97,6 +97,7 @@ class ModelCfg(Strict):
     decoder_hidden: int = Field(128, gt=0)
     se_embedding: bool = True  # a learnable vector per side effect (all are seen in training)
     label_propagation: bool = True  # parameter-free 2-hop pair features (part of message passing)
+    decoder_prior: bool = False  # heads correct the side effect's support popularity / mean class
     loss_weights: LossWeightsHeads = LossWeightsHeads()
 
 

@@ -37,7 +37,6 @@ def run_fold(bench, inputs: Inputs, train_idx: np.ndarray, test_idx: np.ndarray,
     t_feat = time.perf_counter() - t0
     builder = GraphBuilder(feats.x_drug, feats.x_se, R, feats.S_drug, hierarchy_edges(bench.side_effects, bench.hierarchy), cfg.graph)
     preds, info = {}, {"contrastive": feats.contrastive.info if feats.contrastive else None, "features_seconds": t_feat}
-    models = {}
     for name, vcfg in model_variants(cfg).items():
         t1 = time.perf_counter()
         model = build_model(vcfg, feats.x_drug.shape[1], feats.x_se.shape[1], R.shape[1])
@@ -45,13 +44,12 @@ def run_fold(bench, inputs: Inputs, train_idx: np.ndarray, test_idx: np.ndarray,
         # Test time: every training drug (fit + validation) is labelled support; test drugs are queries.
         preds[name] = predict_matrix(model, builder, train_idx, test_idx)
         info[name] = {**hist, "seconds": time.perf_counter() - t1}
-        models[name] = model
     for name in cfg.baselines:
         preds[name] = BASELINES[name](R, train_idx, test_idx, tanimoto=inputs.tanimoto)
     R_test = R[test_idx]
     nr, nc = sample_negatives(R_test, np.arange(len(test_idx)), 1.0, np.random.default_rng(seed))
     metrics = {name: evaluate(p, R_test, nr, nc) for name, p in preds.items()}
-    return {"metrics": metrics, "predictions": prediction_table(bench, test_idx, preds, nr, nc), "info": info, "models": models, "features": feats}
+    return {"metrics": metrics, "predictions": prediction_table(bench, test_idx, preds, nr, nc), "info": info, "features": feats}
 
 
 def prediction_table(bench, test_idx: np.ndarray, preds: dict, nr: np.ndarray, nc: np.ndarray) -> pd.DataFrame:

@@ -7,10 +7,13 @@ from torch import nn
 
 
 class EdgeDecoder(nn.Module):
-    def __init__(self, node_dim: int, pair_dim: int = 0, hidden: int = 128, dropout: float = 0.2):
+    def __init__(self, node_dim: int, pair_dim: int = 0, hidden: int = 128, dropout: float = 0.2, prior: bool = False):
         super().__init__()
-        self.settings = {"node_dim": node_dim, "pair_dim": pair_dim, "hidden": hidden, "dropout": dropout}
+        self.settings = {"node_dim": node_dim, "pair_dim": pair_dim, "hidden": hidden, "dropout": dropout, "prior": prior}
         self.pair_dim = pair_dim
+        # prior: the pair features end with (popularity, scaled mean class) of the side effect;
+        # the heads then learn a correction to these support-label statistics.
+        self.prior = prior and pair_dim >= 2
         self.mlp = nn.Sequential(
             nn.Linear(3 * node_dim + pair_dim, hidden), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
@@ -22,5 +25,10 @@ class EdgeDecoder(nn.Module):
         if self.pair_dim:
             parts.append(pair)
         z = self.heads(self.mlp(torch.cat(parts, dim=-1)))
+        dsf_z, assoc_z = z[:, 0], z[:, 2]
+        if self.prior:
+            pop, mean = pair[:, -2], pair[:, -1] * 2.0 + 3.0
+            dsf_z = dsf_z + torch.logit(((mean - 1.0) / 4.0).clamp(0.02, 0.98))
+            assoc_z = assoc_z + torch.logit(pop.clamp(1e-3, 1 - 1e-3))
         # DSF is bounded to the class range 1..5; the other two heads are logits.
-        return {"dsf": 1.0 + 4.0 * torch.sigmoid(z[:, 0]), "dshf": z[:, 1], "assoc": z[:, 2]}
+        return {"dsf": 1.0 + 4.0 * torch.sigmoid(dsf_z), "dshf": z[:, 1], "assoc": assoc_z}

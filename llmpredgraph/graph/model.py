@@ -78,5 +78,5 @@ def build_model(cfg: Config, drug_dim: int, se_dim: int, n_se: int) -> LinkModel
     enc = InputEncoder(drug_dim, se_dim, m.hidden, n_se, m.se_embedding, dropout=0.0)
     mp = HeteroMessagePassing(edge_types(cfg.graph), m.conv, m.layers, m.hidden, m.dropout) if m.message_passing and edge_types(cfg.graph) else None
     lp = LabelPropagation() if m.label_propagation else None
-    dec = EdgeDecoder(m.hidden, lp.out_dim if lp else 0, m.decoder_hidden, m.dropout)
+    dec = EdgeDecoder(m.hidden, lp.out_dim if lp else 0, m.decoder_hidden, m.dropout, prior=m.decoder_prior and lp is not None)
     return LinkModel(enc, mp, lp, dec)
