@@ -97,7 +97,7 @@ class ModelCfg(Strict):
     decoder_hidden: int = Field(128, gt=0)
     se_embedding: bool = True  # a learnable vector per side effect (all are seen in training)
     label_propagation: bool = True  # parameter-free 2-hop pair features (part of message passing)
-    decoder_prior: bool = False  # heads correct the side effect's support popularity / mean class
+    decoder_prior: bool = True  # heads correct the side effect's support popularity / mean class
     loss_weights: LossWeightsHeads = LossWeightsHeads()
 
 
@@ -105,7 +105,7 @@ class TrainCfg(Strict):
     epochs: int = Field(200, gt=0)
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-5, ge=0)
-    patience: int = Field(30, gt=0)
+    patience: int = Field(60, gt=0)
     eval_every: int = Field(5, gt=0)
     query_fraction: float = Field(0.2, gt=0, lt=1)
     neg_ratio: float = Field(1.0, gt=0)
