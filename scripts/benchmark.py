@@ -20,7 +20,7 @@ import click
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "llmpredgraph")
-NEW_SMILES = "CC(=O)Nc1ccc(O)cc1"  # paracetamol, not in the benchmark
+NEW_SMILES = "CC1(C2C1C(N(C2)C(=O)C(C(C)(C)C)NC(=O)C(F)(F)F)C(=O)NC(CC3CCNC3=O)C#N)C"  # nirmatrelvir (2021), not in the benchmark
 
 
 def _child(code: str) -> dict:

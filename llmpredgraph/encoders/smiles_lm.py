@@ -86,6 +86,7 @@ def load_smiles_lm(name: str):
     from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
     from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()  # the MLM head's unused weights are expected; missing ones are checked below
 
     where, local = resolve_model(name, "chem")

@@ -52,7 +52,7 @@ def selection_score(m: dict) -> float:
 def validate(model, builder, R, fit_idx, val_idx, rng_seed: int) -> dict:
     pred = predict_matrix(model, builder, fit_idx, val_idx)
     nr, nc = sample_negatives(R[val_idx], np.arange(len(val_idx)), 1.0, np.random.default_rng(rng_seed))
-    return evaluate(pred, R[val_idx], nr, nc)
+    return evaluate(pred, R[val_idx], nr, nc, per_drug=False)
 
 
 def train_link_model(model: LinkModel, builder: GraphBuilder, R: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray, cfg: Config, seed: int, progress: bool = True, desc: str = "train") -> tuple[LinkModel, dict]:
