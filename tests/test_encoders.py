@@ -93,3 +93,11 @@ def test_text_encoder_real_model():
     assert X.shape == (3, 384)
     cos = X @ X.T / np.outer(np.linalg.norm(X, axis=1), np.linalg.norm(X, axis=1))
     assert cos[0, 1] > cos[0, 2]  # a real sentence model puts nausea nearer vomiting than alopecia
+
+
+def test_text_hub_id_offline_gives_clear_error(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from llmpredgraph.encoders.text import TextEncoder
+
+    with pytest.raises(UserError, match="all-MiniLM-L6-v2"):
+        TextEncoder("princeton-nlp/sup-simcse-bert-base-uncased").encode(["nausea"])

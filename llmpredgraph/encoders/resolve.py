@@ -41,6 +41,11 @@ def resolve_model(name: str, role: str) -> tuple[str, bool]:
     return name, False
 
 
+def offline() -> bool:
+    """Offline mode as set now (huggingface_hub reads its own flag only once, at import)."""
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
 def offline_error(name: str, role: str, exc: Exception) -> UserError:
     alt = OFFLINE_ALTERNATIVES[role]
     offline = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE")

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from ..errors import UserError
 from .base import Encoder
-from .resolve import offline_error, resolve_model, weights_hash
+from .resolve import offline, offline_error, resolve_model, weights_hash
 
 # Schwaller et al. (2018) SMILES regex, as used by DeepChem's SmilesTokenizer.
 SMILES_REGEX = r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|\/|:|~|@|\?|>|\*|\$|\%[0-9]{2}|[0-9])"
@@ -97,8 +97,9 @@ def load_smiles_lm(name: str):
             tok = regex_bert_tokenizer(Path(where) / "vocab.txt")
             model, info = BertModel.from_pretrained(where, config=config, add_pooling_layer=False, output_loading_info=True)
         else:
-            tok = AutoTokenizer.from_pretrained(where)
-            model, info = AutoModel.from_pretrained(where, add_pooling_layer=False, output_loading_info=True)
+            hub = {"local_files_only": True} if offline() else {}
+            tok = AutoTokenizer.from_pretrained(where, **hub)
+            model, info = AutoModel.from_pretrained(where, add_pooling_layer=False, output_loading_info=True, **hub)
     except UserError:
         raise
     except (OSError, ValueError) as exc:

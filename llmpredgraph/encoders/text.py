@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Encoder
-from .resolve import offline_error, resolve_model, weights_hash
+from .resolve import offline, offline_error, resolve_model, weights_hash
 
 
 class TextEncoder(Encoder):
@@ -22,7 +22,7 @@ class TextEncoder(Encoder):
             from sentence_transformers import SentenceTransformer
 
             try:
-                self._model = SentenceTransformer(self._where, device=self.device)
+                self._model = SentenceTransformer(self._where, device=self.device, local_files_only=offline())
             except (OSError, ValueError) as exc:
                 raise offline_error(self.name, "text", exc) from None
         return self._model
