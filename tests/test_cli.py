@@ -81,3 +81,20 @@ def test_help_explains_commands():
     res = _run("--help")
     for cmd in ("data", "embed", "finetune", "experiment"):
         assert cmd in res.output
+
+
+def test_finetune_projection_and_embed_on_tiny(tiny_config, tmp_path):
+    out = tmp_path / "ft"
+    res = _run("finetune", "--config", str(tiny_config), "--fold", "1", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "mode projection: 10 steps" in res.output
+    import numpy as np
+
+    emb = np.load(out / "tuned_embeddings.npz")
+    assert emb["drug"].shape == (20, 8) and emb["side_effect"].shape == (30, 8)
+    assert not set(emb["fit_drugs"]) & set(emb["test_drugs"])
+    assert (out / "embeddings_before_after.png").is_file() and (out / "config.yaml").is_file()
+    res = _run("embed", "--config", str(tiny_config))
+    assert res.exit_code == 0 and "drugs: 20 x 16" in res.output
+    res = _run("embed", "--config", str(tiny_config))
+    assert "2 hit(s), 0 miss(es)" in res.output
