@@ -99,7 +99,9 @@ def ablation_table(df: pd.DataFrame) -> pd.DataFrame:
             base = df[df["method"] == "base"].set_index("fold")[m]
             common = vals.index.intersection(base.index)
             row[f"{m}_mean"], row[f"{m}_sd"] = vals.mean(), vals.std(ddof=1) if len(vals) > 1 else 0.0
-            row[f"{m}_delta"] = float((vals[common] - base[common]).mean())
+            diff = vals[common] - base[common]
+            row[f"{m}_delta"] = float(diff.mean())
+            row[f"{m}_delta_sd"] = float(diff.std(ddof=1)) if len(diff) > 1 else 0.0
             row[f"{m}_p"] = paired_wilcoxon(pd.concat([df[df["method"] == "base"], df[df["method"] == name]]), name, "base", m) if name != "base" else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
@@ -135,7 +137,7 @@ def forest_plot(table: pd.DataFrame, path: Path) -> None:
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 0.45 * len(t) + 1.5), sharey=True, squeeze=False)
     y = np.arange(len(t))
     for ax, m in zip(axes[0], keys):
-        ax.errorbar(t[f"{m}_delta"], y, xerr=t[f"{m}_sd"], fmt="o", capsize=3)
+        ax.errorbar(t[f"{m}_delta"], y, xerr=t[f"{m}_delta_sd"], fmt="o", capsize=3)  # sd of paired deltas
         ax.axvline(0, c="grey", ls=":")
         ax.set(title=f"Δ {m} vs base", yticks=y, yticklabels=t["variant"])
     axes[0, 0].invert_yaxis()
