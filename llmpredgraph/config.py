@@ -63,6 +63,7 @@ class ContrastiveCfg(Strict):
     lr: float = Field(1e-3, gt=0)
     lm_lr: float = Field(5e-5, gt=0)
     lm_steps: int = Field(40, ge=0)  # lora/full: steps through the language model (CPU-costly)
+    lm_batch_size: int = Field(16, gt=1)  # lora/full: pairs per step (activations of a 12-layer LM)
     scale: float = Field(20.0, gt=0)
     lora_r: int = Field(8, gt=0)
     lora_alpha: int = Field(16, gt=0)

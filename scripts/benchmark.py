@@ -28,8 +28,9 @@ def _child(code: str) -> dict:
     t0 = time.perf_counter()
     wrapped = code + "\nimport resource, json as _j; print('@@' + _j.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **__result}))"
     proc = subprocess.run([sys.executable, "-c", wrapped], cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark step failed:\n{proc.stderr[-2000:]}")
+    if proc.returncode != 0:  # recorded, so one failing step (e.g. killed for memory) loses no other figure
+        why = "killed (likely out of memory)" if proc.returncode < 0 else proc.stderr.strip().splitlines()[-1][:200]
+        return {"error": f"exit {proc.returncode}: {why}", "process_wall_s": time.perf_counter() - t0}
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("@@")][-1]
     return {**json.loads(line[2:]), "process_wall_s": time.perf_counter() - t0}
 
@@ -91,7 +92,9 @@ def render(r: dict, config: str, full: bool) -> str:
     rows = [("embed all drugs + side effects, cold cache", s["embed"]["embed_cold_cache_s"], s["embed"]["rss_mb"]),
             ("embed all drugs + side effects, warm cache", s["embed"]["embed_warm_cache_s"], s["embed"]["rss_mb"])]
     for k, v in s.items():
-        if k.startswith("contrastive_"):
+        if k.startswith("contrastive_") and "error" in v:
+            rows.append((f"contrastive stage, {k.split('_', 1)[1]} mode: FAILED ({v['error']})", float("nan"), float("nan")))
+        elif k.startswith("contrastive_"):
             mode = k.split("_", 1)[1]
             rows.append((f"contrastive stage, {mode} mode, one fold ({v['steps']} steps)", v[f"contrastive_{mode}_s"], v["rss_mb"]))
     rows += [("one fold: features (contrastive projection)", f["features_s"], f["rss_mb"]),
@@ -108,6 +111,7 @@ def render(r: dict, config: str, full: bool) -> str:
     lines = ["# Benchmarks", "", f"Machine: {mach}.", "", "Produced by:", "", f"```\npython scripts/benchmark.py --config {config}{' --full' if full else ''}\n```", "",
              "| step | wall time (s) | peak RSS of its process (MB) |", "|---|---|---|"]
     lines += [f"| {name} | {t:.2f} | {rss:.0f} |" if rss == rss else f"| {name} | {t:.2f} | — |" for name, t, rss in rows]
+    lines += ["", "Peak RSS is the maximum resident set of the process that ran the step (model loading included)."]
     if "graph_train_s" in f and "mlp_train_s" in f:
         lines += ["", f"Ratios in the same run: graph / plain-MLP training time = {f['graph_train_s'] / f['mlp_train_s']:.2f}; "
                       f"graph training / kNN baseline = {f['graph_train_s'] / max(f['knn_fp_s'], 1e-9):.0f}."]

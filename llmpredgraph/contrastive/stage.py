@@ -88,19 +88,20 @@ def run_contrastive(
     history = []
     t0 = time.perf_counter()
     drug_tower.train(), se_tower.train()
+    batch = cfg.lm_batch_size if lm_mode else cfg.batch_size
     for step in tqdm(range(steps), desc=f"contrastive ({cfg.mode})", disable=not progress, leave=False):
+        opt.zero_grad()
         total = 0.0
         for ps in pairs:
-            a, b, score, pos = _sample(ps, cfg.batch_size, rng)
+            a, b, score, pos = _sample(ps, batch, rng)
             left, right = sides[ps.kind]
             loss = loss_fn(towers[left](a), towers[right](b), score, pos)
-            total = total + loss
-        if not torch.isfinite(total):
-            raise UserError(f"contrastive loss became NaN/inf at step {step} ({cfg.mode} mode)", "lower contrastive.lr or contrastive.scale")
-        opt.zero_grad()
-        total.backward()
+            if not torch.isfinite(loss):
+                raise UserError(f"contrastive loss became NaN/inf at step {step} ({cfg.mode} mode, {ps.kind} pairs)", "lower contrastive.lr or contrastive.scale")
+            loss.backward()  # per pair type: frees each LM graph before the next (memory)
+            total += float(loss.detach())
         opt.step()
-        history.append(float(total.detach()))
+        history.append(total)
     drug_tower.eval(), se_tower.eval()
     with torch.no_grad():
         if lm_mode:
