@@ -13,7 +13,7 @@ from ..config import Config
 from ..data import load_benchmark
 from ..experiment.features import load_inputs
 from ..experiment.plots import embedding_map
-from ..experiment.runner import ATC_LEVEL1
+from ..experiment.runner import atc_labels
 from ..experiment.splits import carve_validation, cold_folds
 from .stage import run_contrastive
 
@@ -30,8 +30,7 @@ def finetune_command(cfg: Config, fold: int, out: str | Path | None) -> list[str
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg.dump(), sort_keys=False))
         np.savez_compressed(tmp / "tuned_embeddings.npz", drug=res.drug, side_effect=res.se, fit_drugs=fit_idx, test_drugs=test_idx)
         torch.save({"drug_head": res.drug_head.state_dict(), "se_head": res.se_head.state_dict(), "lm_state": res.lm_state, "info": res.info}, tmp / "towers.pt")
-        labels = [ATC_LEVEL1.get(a[:1], "unknown") if a else "unknown" for a in bench.drugs["atc"].fillna("")]
-        embedding_map(inputs.X_drug, res.drug, labels, tmp / "embeddings_before_after.png", cfg.seed)
+        embedding_map(inputs.X_drug, res.drug, atc_labels(bench), tmp / "embeddings_before_after.png", cfg.seed)
     info = res.info
     return [
         f"mode {info['mode']}: {info['steps']} steps in {info['seconds']:.1f}s; pairs {info['pairs']}",

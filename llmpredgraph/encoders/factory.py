@@ -32,10 +32,10 @@ def build_text_encoder(cfg: EncodersCfg, vocabulary: list[str] | None = None, de
     return TextEncoder(t.model, t.batch_size, device)
 
 
-def embed_benchmark(bench, cfg: EncodersCfg, cache: EmbeddingCache | None = None, progress: bool = True) -> tuple[np.ndarray, np.ndarray, dict]:
+def embed_benchmark(bench, cfg: EncodersCfg, cache: EmbeddingCache | None = None, progress: bool = True, drug_enc: Encoder | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """(drug matrix, side-effect matrix, identities) for the benchmark, cached on disk."""
     cache = cache or EmbeddingCache()
-    drug_enc = build_drug_encoder(cfg)
+    drug_enc = drug_enc or build_drug_encoder(cfg)
     X_drug = cache.embed(drug_enc, bench.smiles, progress=progress)
     se_enc = build_text_encoder(cfg, vocabulary=bench.se_texts)
     X_se = cache.embed(se_enc, bench.se_texts, progress=progress)

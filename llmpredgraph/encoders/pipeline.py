@@ -15,7 +15,8 @@ def embed_command(cfg: Config, check_unk: bool = True) -> list[str]:
     bench = load_benchmark(cfg.data)
     cache = EmbeddingCache()
     t0 = time.perf_counter()
-    X_drug, X_se, idents = embed_benchmark(bench, cfg.encoders, cache)
+    drug_enc = build_drug_encoder(cfg.encoders)  # one instance: the [UNK] check reuses its loaded model
+    X_drug, X_se, idents = embed_benchmark(bench, cfg.encoders, cache, drug_enc=drug_enc)
     took = time.perf_counter() - t0
     lines = [
         f"drugs: {X_drug.shape[0]} x {X_drug.shape[1]}  ({idents['drug']})",
@@ -23,8 +24,7 @@ def embed_command(cfg: Config, check_unk: bool = True) -> list[str]:
         f"cache: {cache.hits} hit(s), {cache.misses} miss(es) in {cache.root}; {took:.1f}s",
     ]
     if check_unk and cfg.encoders.drug.kind == "lm":
-        enc = build_drug_encoder(cfg.encoders)
-        unk = enc.unk_count(bench.smiles)
+        unk = drug_enc.unk_count(bench.smiles)
         if unk:
             raise UserError(f"{unk} SMILES tokens map to [UNK] with {cfg.encoders.drug.model}", "use a checkpoint whose vocabulary covers these atoms")
         lines.append("[UNK] tokens over all SMILES: 0")

@@ -9,7 +9,7 @@ import numpy as np
 from ..config import Config
 from ..contrastive.stage import ContrastiveResult, run_contrastive
 from ..contrastive.towers import Standardize
-from ..graph.edges import cosine_matrix
+from ..graph.edges import drug_similarity
 
 
 @dataclass
@@ -41,13 +41,7 @@ def fold_features(inputs: Inputs, R: np.ndarray, fit_idx: np.ndarray, cfg: Confi
         x_drug = Standardize.fit(inputs.X_drug[fit_idx])(_t(inputs.X_drug)).numpy()
         seen = np.flatnonzero((R[fit_idx] > 0).any(0))
         x_se = Standardize.fit(inputs.X_se[seen])(_t(inputs.X_se)).numpy()
-    kind = cfg.graph.knn_similarity
-    if kind == "embedding":
-        S = cosine_matrix(x_drug)
-    elif kind == "fingerprint":
-        S = inputs.tanimoto
-    else:
-        S = (cosine_matrix(x_drug) + inputs.tanimoto) / 2
+    S = drug_similarity(cfg.graph.knn_similarity, x_drug, inputs.tanimoto)
     return FoldFeatures(x_drug.astype(np.float32), x_se.astype(np.float32), S, res)
 
 

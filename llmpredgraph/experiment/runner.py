@@ -29,6 +29,11 @@ ATC_LEVEL1 = {"A": "A alimentary", "B": "B blood", "C": "C cardiovascular", "D":
               "P": "P antiparasitic", "R": "R respiratory", "S": "S sensory organs", "V": "V various"}
 
 
+def atc_labels(bench) -> list[str]:
+    """ATC first level of each drug (its first code), for colouring embedding maps."""
+    return [ATC_LEVEL1.get(a[:1], "unknown") if a else "unknown" for a in bench.drugs["atc"].fillna("")]
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -92,8 +97,7 @@ def write_fold(folder: Path, res: dict, bench, inputs, cfg: Config, k: int) -> N
         feats = res["features"]
         np.savez_compressed(tmp / "tuned_embeddings.npz", drug=feats.x_drug, side_effect=feats.x_se)
         if k == (cfg.protocol.run_folds or [0])[0] and cfg.contrastive.enabled and cfg.contrastive.plot:
-            labels = [ATC_LEVEL1.get(a[:1], "unknown") if a else "unknown" for a in bench.drugs["atc"].fillna("")]
-            plots.embedding_map(inputs.X_drug, feats.x_drug, labels, tmp / "embeddings_before_after.png", cfg.seed)
+            plots.embedding_map(inputs.X_drug, feats.x_drug, atc_labels(bench), tmp / "embeddings_before_after.png", cfg.seed)
         (tmp / "metrics.json").write_text(json.dumps(res["metrics"], indent=2))
 
 

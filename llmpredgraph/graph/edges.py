@@ -19,6 +19,15 @@ def tanimoto_matrix(F: np.ndarray) -> np.ndarray:
     return (inter / np.maximum(cnt[:, None] + cnt[None, :] - inter, 1e-12)).astype(np.float32)
 
 
+def drug_similarity(kind: str, x: np.ndarray, tanimoto: np.ndarray) -> np.ndarray:
+    """What drug-drug kNN edges rank by (graph.knn_similarity): embedding cosine, Tanimoto, or their mean."""
+    if kind == "embedding":
+        return cosine_matrix(x)
+    if kind == "fingerprint":
+        return tanimoto
+    return (cosine_matrix(x) + tanimoto) / 2
+
+
 def knn_edges(S: np.ndarray, query: np.ndarray, support: np.ndarray, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Each query drug's k most similar *support* drugs (never itself): edges support -> query.
 

@@ -20,7 +20,7 @@ from ..encoders.simple import MorganEncoder
 from ..errors import UserError
 from ..experiment.train import predict_matrix
 from ..graph.build import GraphBuilder
-from ..graph.edges import cosine_matrix, hierarchy_edges, tanimoto_matrix
+from ..graph.edges import drug_similarity, hierarchy_edges, tanimoto_matrix
 from ..graph.model import LinkModel
 from .train_full import _r_digest
 
@@ -97,9 +97,7 @@ class Predictor:
     def similarity(self, x: np.ndarray, fp: np.ndarray) -> np.ndarray:
         """Drug-drug similarity as the experiment used it (graph.knn_similarity)."""
         kind = self.cfg.graph.knn_similarity
-        if kind == "embedding":
-            return cosine_matrix(x)
-        return tanimoto_matrix(fp) if kind == "fingerprint" else (cosine_matrix(x) + tanimoto_matrix(fp)) / 2
+        return drug_similarity(kind, x, tanimoto_matrix(fp) if kind != "embedding" else None)
 
     def rank(self, smiles: str, top: int | None = 20) -> pd.DataFrame:
         p = {k: v[0] for k, v in self.scores([smiles]).items()}
