@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import UserError
 
@@ -97,8 +97,10 @@ class ModelCfg(Strict):
     dropout: float = Field(0.2, ge=0, lt=1)
     decoder_hidden: int = Field(128, gt=0)
     se_embedding: bool = True  # a learnable vector per side effect (all are seen in training)
+    drug_embedding: bool = False  # a learnable vector per drug: warm protocol only (cold test drugs are unseen)
     label_propagation: bool = True  # parameter-free 2-hop pair features (part of message passing)
     decoder_prior: bool = True  # heads correct the side effect's support popularity / mean class
+    neighbour_offsets: bool = False  # propagation adds similar drugs' ridge drug offsets and residuals (and the prior uses them)
     loss_weights: LossWeightsHeads = LossWeightsHeads()
 
 
@@ -113,7 +115,7 @@ class TrainCfg(Strict):
 
 
 class ProtocolCfg(Strict):
-    kind: Literal["cold"] = "cold"
+    kind: Literal["cold", "warm"] = "cold"  # cold: 10-fold over drugs; warm: 10-fold over known pairs
     folds: int = Field(10, ge=2)
     run_folds: list[int] | None = None  # a subset of folds, for smoke runs
     val_fraction: float = Field(0.1, gt=0, lt=0.5)
@@ -131,7 +133,16 @@ class Config(Strict):
     model: ModelCfg = ModelCfg()
     train: TrainCfg = TrainCfg()
     protocol: ProtocolCfg = ProtocolCfg()
-    baselines: list[Literal["se_mean", "knn_fp"]] = ["se_mean", "knn_fp"]
+    baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "bias"]] = ["se_mean", "knn_fp"]
+
+    @model_validator(mode="after")
+    def _warm_only(self) -> "Config":
+        if self.protocol.kind == "cold":
+            if "bias" in self.baselines:
+                raise ValueError("the drug + side-effect bias baseline is warm-only (a cold test drug has no known pairs); drop 'bias' from baselines or set protocol.kind: warm")
+            if self.model.drug_embedding:
+                raise ValueError("model.drug_embedding needs the warm protocol (cold test drugs would keep untrained vectors); set model.drug_embedding: false or protocol.kind: warm")
+        return self
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -144,6 +155,9 @@ def _one_line(exc: ValidationError, where: str) -> UserError:
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
+    if first["type"] == "value_error":  # a cross-key rule; its message names the fix
+        problem, _, fix = str(first["ctx"]["error"]).partition("; ")
+        return UserError(f"invalid config {where}: {problem}", fix or "see configs/cold.yaml and configs/warm.yaml")
     more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
     return UserError(f"invalid config {where}: {loc}: {msg}{more}", "fix that key; see configs/cold.yaml for every key and its default")
 

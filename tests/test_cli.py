@@ -62,6 +62,25 @@ def test_experiment_end_to_end_and_resume(tiny_config, tmp_path):
     assert res.exit_code == 2 and "different config" in res.output
 
 
+
+def test_warm_experiment_end_to_end(tiny_config, tmp_path):
+    out = tmp_path / "warm"
+    res = _run("experiment", "--config", str(tiny_config), "--set", "protocol.kind=warm", "--set", "baselines=[se_mean, bias, knn_fp]",
+               "--set", "model.drug_embedding=true", "--out", str(out), "--quiet")
+    assert res.exit_code == 0, res.output
+    assert "Warm-start experiment" in (out / "summary.md").read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["0"]) == {"graph", "mlp", "se_mean", "bias", "knn_fp"}
+    folds = json.loads((out / "folds.json").read_text())
+    assert folds["protocol"] == "warm" and "test_drugs" not in folds
+    tested = [p for fold in folds["test_pairs"] for p in fold]
+    assert len(tested) == len(set(tested)) == 250  # every known pair of the synthetic set, once
+    # a cold run is not comparable with a warm one
+    cold = tmp_path / "cold"
+    assert _run("experiment", "--config", str(tiny_config), "--out", str(cold), "--quiet").exit_code == 0
+    res = CliRunner().invoke(main, ["compare", str(out), str(cold)])
+    assert res.exit_code != 0 and "different folds" in res.output
+
 def test_malformed_config_is_one_line_error(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("model:\n  convv: gat\n")

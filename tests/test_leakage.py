@@ -89,8 +89,8 @@ def test_graph_for_test_fold_has_no_test_labels(bench):
         assert torch.equal(g1[et].edge_index, g2[et].edge_index), et
     d = torch.as_tensor(np.repeat(test, 3))
     s = torch.as_tensor(np.tile([0, 1, 2], len(test)))
-    lp = LabelPropagation()
-    assert torch.equal(lp(g1, d, s), lp(g2, d, s))
+    for lp in (LabelPropagation(), LabelPropagation(offsets=True)):
+        assert torch.equal(lp(g1, d, s), lp(g2, d, s))
 
 
 def test_query_and_support_must_not_overlap(bench):

@@ -57,3 +57,22 @@ def test_paired_wilcoxon():
     df = metrics_frame(fm)
     p = paired_wilcoxon(df, "graph", "mlp", "dsf_scc")
     assert math.isclose(p, 2 / 64)  # all 6 differences positive: exact two-sided p = 2 / 2^6
+
+
+def test_knn_offset_baseline_by_hand():
+    from llmpredgraph.experiment.baselines import knn_offset
+
+    # training drugs 0, 1 share side effect 0; drug 0 sits one class above drug 1 everywhere
+    R = np.array([[5, 4, 0], [3, 0, 2], [0, 0, 0]])
+    tan = np.eye(3)
+    tan[2, 0], tan[2, 1] = 0.9, 0.1
+    out = knn_offset(R, np.array([0, 1]), np.array([2]), tanimoto=tan, k=2, lam=0.0, shrink=1.0)
+    from llmpredgraph.experiment.baselines import additive_bias
+
+    mu, bd, bs = additive_bias(R[:2].astype(float), R[:2] > 0, lam=0.0)
+    off = 0.9 * bd[0] + 0.1 * bd[1]
+    resid = np.where(R[:2] > 0, R[:2] - mu - bd[:, None] - bs[None, :], 0)
+    has = 0.9 * (R[0] > 0) + 0.1 * (R[1] > 0)
+    expect = mu + bs + off + (0.9 * resid[0] + 0.1 * resid[1]) / (has + 1.0)
+    np.testing.assert_allclose(out["dsf"], [expect])
+    assert bd[0] > bd[1] and out["dsf"][0, 0] > mu + bs[0]  # the near neighbour's high offset carries over

@@ -21,7 +21,7 @@ def compare_runs(folders: list[str]) -> str:
             raise UserError(f"{p} is not a finished run folder (no metrics.csv / folds.json)", "run `llmpredgraph experiment` to completion first")
         folds = json.loads((p / "folds.json").read_text())
         df = pd.read_csv(p / "metrics.csv")
-        key = (folds["test_drugs"], sorted(df["fold"].unique().tolist()))
+        key = (folds.get("protocol"), folds.get("test_drugs") or folds.get("test_pairs"), sorted(df["fold"].unique().tolist()))
         if ref is None:
             ref = (p, key)
         elif key != ref[1]:

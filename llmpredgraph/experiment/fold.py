@@ -1,4 +1,4 @@
-"""One cold-start fold: features, graph model, plain MLP and baselines on the same test drugs."""
+"""One cold-start fold: features, graph model, plain MLP and baselines on the same test drugs (warm: warm.py)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def run_fold(bench, inputs: Inputs, train_idx: np.ndarray, test_idx: np.ndarray,
     preds, info = {}, {"contrastive": feats.contrastive.info if feats.contrastive else None, "features_seconds": t_feat}
     for name, vcfg in model_variants(cfg).items():
         t1 = time.perf_counter()
-        model = build_model(vcfg, feats.x_drug.shape[1], feats.x_se.shape[1], R.shape[1])
+        model = build_model(vcfg, feats.x_drug.shape[1], feats.x_se.shape[1], R.shape[1], n_drug=R.shape[0])
         model, hist = train_link_model(model, builder, R, fit_idx, val_idx, vcfg, seed, progress, desc=f"fold {fold} {name}")
         # Test time: every training drug (fit + validation) is labelled support; test drugs are queries.
         preds[name] = predict_matrix(model, builder, train_idx, test_idx)
@@ -49,12 +49,11 @@ def run_fold(bench, inputs: Inputs, train_idx: np.ndarray, test_idx: np.ndarray,
     R_test = R[test_idx]
     nr, nc = sample_negatives(R_test, np.arange(len(test_idx)), 1.0, np.random.default_rng(seed))
     metrics = {name: evaluate(p, R_test, nr, nc) for name, p in preds.items()}
-    return {"metrics": metrics, "predictions": prediction_table(bench, test_idx, preds, nr, nc), "info": info, "features": feats}
+    return {"metrics": metrics, "predictions": prediction_table(bench, test_idx, R_test, preds, nr, nc), "info": info, "features": feats}
 
 
-def prediction_table(bench, test_idx: np.ndarray, preds: dict, nr: np.ndarray, nc: np.ndarray) -> pd.DataFrame:
-    """Known test pairs plus the sampled negatives, with every method's three scores."""
-    R_test = bench.R[test_idx]
+def prediction_table(bench, test_idx: np.ndarray, R_test: np.ndarray, preds: dict, nr: np.ndarray, nc: np.ndarray) -> pd.DataFrame:
+    """Held-out pairs plus the sampled negatives, with every method's three scores."""
     r, c = np.nonzero(R_test)
     rows, cols = np.concatenate([r, nr]), np.concatenate([c, nc])
     df = pd.DataFrame({

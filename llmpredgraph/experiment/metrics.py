@@ -48,11 +48,14 @@ def _auc(y, s):
     return roc_auc_score(y, s) if len(np.unique(y)) == 2 else float("nan")
 
 
-def evaluate(pred: dict[str, np.ndarray], R_test: np.ndarray, neg_rows: np.ndarray, neg_cols: np.ndarray, per_drug: bool = True) -> dict[str, float]:
+def evaluate(pred: dict[str, np.ndarray], R_test: np.ndarray, neg_rows: np.ndarray, neg_cols: np.ndarray, per_drug: bool = True, ignore: np.ndarray | None = None) -> dict[str, float]:
     """Metrics from score matrices over (test drugs x side effects).
 
     pred: 'dsf' (class), 'dshf' (probability of class >= 4), 'assoc' (score of being known).
+    R_test: classes of the held-out pairs, 0 elsewhere.
     neg_rows/neg_cols: the sampled 1:1 unknown pairs (rows index into R_test).
+    ignore: cells that are neither held out nor unknown (warm: the training pairs), left out of
+    the all-unknowns AUROC.
     """
     r, c = np.nonzero(R_test)
     y = R_test[r, c].astype(float)
@@ -63,7 +66,8 @@ def evaluate(pred: dict[str, np.ndarray], R_test: np.ndarray, neg_rows: np.ndarr
     lab = np.concatenate([np.ones(len(r)), np.zeros(len(neg_rows))])
     a = binary_metrics(lab, pred["assoc"][rows, cols], prob=False)
     out["assoc_auroc"], out["assoc_auprc"] = a["auroc"], a["auprc"]
-    out["assoc_auroc_all"] = binary_metrics((R_test > 0).ravel(), pred["assoc"].ravel(), prob=False)["auroc"]
+    keep = ~ignore.ravel() if ignore is not None else slice(None)
+    out["assoc_auroc_all"] = binary_metrics((R_test > 0).ravel()[keep], pred["assoc"].ravel()[keep], prob=False)["auroc"]
     if per_drug:  # skipped during validation: one sklearn call per drug dominated its cost
         out["dsf_scc_per_drug"] = per_drug_mean(r, _scc, y, pred["dsf"][r, c])
         out["assoc_auroc_per_drug"] = per_drug_mean(rows, _auc, lab, pred["assoc"][rows, cols])

@@ -22,7 +22,8 @@ from . import plots
 from .features import load_inputs
 from .fold import run_fold, set_threads
 from .report import KEY, metrics_frame, summary_markdown
-from .splits import cold_folds
+from .splits import cold_folds, warm_folds
+from .warm import run_warm_fold
 
 ATC_LEVEL1 = {"A": "A alimentary", "B": "B blood", "C": "C cardiovascular", "D": "D dermatological", "G": "G genito-urinary",
               "H": "H hormonal", "J": "J anti-infective", "L": "L antineoplastic", "M": "M musculo-skeletal", "N": "N nervous system",
@@ -65,9 +66,8 @@ def run_experiment(cfg: Config, out: str | Path, resume: bool = False, overwrite
     seed_everything(cfg.seed)
     set_threads(cfg)
     bench = load_benchmark(cfg.data)
-    folds = cold_folds(bench.n_drugs, cfg.protocol.folds, cfg.seed)
-    names = np.asarray(bench.drug_names)
-    write_json(out / "folds.json", {"protocol": cfg.protocol.kind, "seed": cfg.seed, "test_drugs": [names[te].tolist() for _, te in folds]})
+    folds, run = make_folds(bench, cfg)
+    write_json(out / "folds.json", folds_record(bench, cfg, folds))
     wanted = cfg.protocol.run_folds if cfg.protocol.run_folds is not None else list(range(len(folds)))
     bad = [k for k in wanted if not 0 <= k < len(folds)]
     if bad:
@@ -80,12 +80,30 @@ def run_experiment(cfg: Config, out: str | Path, resume: bool = False, overwrite
             continue  # resume: finished folds are kept as they are
         if inputs is None:
             inputs = load_inputs(bench, cfg, progress)
-        train_idx, test_idx = folds[k]
-        res = run_fold(bench, inputs, train_idx, test_idx, cfg, k, progress)
+        train, test = folds[k]
+        res = run(bench, inputs, train, test, cfg, k, progress)
         write_fold(folder, res, bench, inputs, cfg, k)
     elapsed = time.perf_counter() - t0
     finalize(out, cfg, command, elapsed)
     return out
+
+
+def make_folds(bench, cfg: Config):
+    """(folds, fold runner) for the configured protocol."""
+    if cfg.protocol.kind == "warm":
+        return warm_folds(bench.R, cfg.protocol.folds, cfg.seed), run_warm_fold
+    return cold_folds(bench.n_drugs, cfg.protocol.folds, cfg.seed), run_fold
+
+
+def folds_record(bench, cfg: Config, folds) -> dict:
+    """What each fold tests, by name, so runs can be checked for identical folds."""
+    rec = {"protocol": cfg.protocol.kind, "seed": cfg.seed}
+    drugs, ses = np.asarray(bench.drug_names), np.asarray(bench.se_names)
+    if cfg.protocol.kind == "warm":
+        rec["test_pairs"] = [[f"{drugs[d]}|{ses[s]}" for d, s in te] for _, te in folds]
+    else:
+        rec["test_drugs"] = [drugs[te].tolist() for _, te in folds]
+    return rec
 
 
 def write_fold(folder: Path, res: dict, bench, inputs, cfg: Config, k: int) -> None:
@@ -116,7 +134,8 @@ def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None 
     write_json(out / "metrics.json", {str(k): v for k, v in fold_metrics.items()})
     write_with(out / "metrics.csv", lambda p: df.to_csv(p, index=False))
     notes = [f"Wall time of this invocation: {elapsed / 60:.1f} min." if elapsed is not None else ""]
-    write_text(out / "summary.md", summary_markdown(df, cfg.baselines, f"Cold-start experiment: {cfg.name}", command, [n for n in notes if n]))
+    title = {"cold": "Cold-start experiment (unseen drugs)", "warm": "Warm-start experiment (held-out known pairs)"}[cfg.protocol.kind]
+    write_text(out / "summary.md", summary_markdown(df, cfg.baselines, f"{title}: {cfg.name}", command, [n for n in notes if n]))
     preds = pd.concat([pd.read_csv(out / "folds" / f"fold_{k}" / "predictions.csv") for k in fold_metrics], ignore_index=True)
     methods = list(dict.fromkeys(df["method"]))
     plots.roc_pr(preds, methods, out / "roc_pr.png")

@@ -41,9 +41,12 @@ class GraphBuilder:
         self.x_se = torch.as_tensor(x_se, dtype=torch.float32)
         self.R, self.S, self.hier, self.cfg = R, S_drug, hier, cfg
 
-    def build(self, support: np.ndarray, query: np.ndarray) -> HeteroData:
-        support = np.unique(support)
-        query = np.unique(query)
+    def build(self, support: np.ndarray, query: np.ndarray, R: np.ndarray | None = None) -> HeteroData:
+        """R (optional) replaces the labels for this graph: the warm protocol passes a copy with the
+        held-out pairs set to 0, so a drug's own hidden pairs never become edges."""
+        R = self.R if R is None else R
+        support = np.unique(np.asarray(support, dtype=np.int64))
+        query = np.unique(np.asarray(query, dtype=np.int64))
         if len(np.intersect1d(support, query)):
             raise ValueError("query drugs must not be support drugs (their labels would be visible)")
         data = HeteroData()
@@ -52,7 +55,7 @@ class GraphBuilder:
         data.support = torch.as_tensor(support)
         cfg = self.cfg
         if cfg.drug_se:
-            ei, w = drug_se_edges(self.R, support)
+            ei, w = drug_se_edges(R, support)
             data[HAS].edge_index, data[HAS].edge_weight = ei, w
             data[REV].edge_index, data[REV].edge_weight = ei.flip(0), torch.ones_like(w)  # no labels backwards
         if cfg.drug_knn.enabled and len(support) > 1:
@@ -62,6 +65,6 @@ class GraphBuilder:
         if cfg.se_hierarchy and self.hier.shape[1]:
             data[HIER].edge_index, data[HIER].edge_weight = self.hier, torch.ones(self.hier.shape[1])
         if cfg.se_cooc.enabled:
-            ei = cooc_edges(self.R, support, cfg.se_cooc.k)
+            ei = cooc_edges(R, support, cfg.se_cooc.k)
             data[COOC].edge_index, data[COOC].edge_weight = ei, torch.ones(ei.shape[1])
         return data

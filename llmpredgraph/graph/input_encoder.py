@@ -1,4 +1,4 @@
-"""Per-node-type input projection to the hidden size (plus an optional learnable side-effect vector)."""
+"""Per-node-type input projection to the hidden size (plus optional learnable per-node vectors)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,25 @@ from torch import nn
 
 
 class InputEncoder(nn.Module):
-    def __init__(self, drug_dim: int, se_dim: int, hidden: int, n_se: int = 0, se_embedding: bool = False, dropout: float = 0.0):
+    def __init__(self, drug_dim: int, se_dim: int, hidden: int, n_se: int = 0, se_embedding: bool = False, dropout: float = 0.0, n_drug: int = 0, drug_embedding: bool = False):
         super().__init__()
-        self.settings = {"drug_dim": drug_dim, "se_dim": se_dim, "hidden": hidden, "n_se": n_se, "se_embedding": se_embedding, "dropout": dropout}
+        self.settings = {"drug_dim": drug_dim, "se_dim": se_dim, "hidden": hidden, "n_se": n_se, "se_embedding": se_embedding, "dropout": dropout,
+                         "n_drug": n_drug, "drug_embedding": drug_embedding}
         self.drug = nn.Sequential(nn.Linear(drug_dim, hidden), nn.LayerNorm(hidden))
         self.se = nn.Sequential(nn.Linear(se_dim, hidden), nn.LayerNorm(hidden))
         self.se_emb = nn.Embedding(n_se, hidden) if se_embedding and n_se else None
-        if self.se_emb is not None:
-            nn.init.normal_(self.se_emb.weight, std=0.1)
+        # Per-drug vectors only make sense when every drug has training pairs (warm protocol).
+        self.drug_emb = nn.Embedding(n_drug, hidden) if drug_embedding and n_drug else None
+        for emb in (self.se_emb, self.drug_emb):
+            if emb is not None:
+                nn.init.normal_(emb.weight, std=0.1)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x_drug: torch.Tensor, x_se: torch.Tensor) -> dict[str, torch.Tensor]:
         h_se = self.se(x_se)
         if self.se_emb is not None:
             h_se = h_se + self.se_emb.weight
-        return {"drug": self.dropout(self.drug(x_drug)), "side_effect": self.dropout(h_se)}
+        h_drug = self.drug(x_drug)
+        if self.drug_emb is not None:
+            h_drug = h_drug + self.drug_emb.weight
+        return {"drug": self.dropout(h_drug), "side_effect": self.dropout(h_se)}

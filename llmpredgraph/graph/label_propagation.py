@@ -9,19 +9,68 @@ from torch_geometric.utils import softmax
 from .build import HAS, SIMILAR
 
 
-class LabelPropagation(nn.Module):
-    """Pair features from support labels reached through the graph:
+def ridge_bias(Y: torch.Tensor, known: torch.Tensor, lam: float, iters: int = 20) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Y ~ mu + b_drug + b_se on the known cells, alternating ridge updates (as the bias baseline).
+    A drug without known cells gets b_drug = 0."""
+    mu = (Y * known).sum() / known.sum().clamp(min=1)
+    bd, bs = torch.zeros(Y.shape[0]), torch.zeros(Y.shape[1])
+    for _ in range(iters):
+        bs = (known * (Y - mu - bd[:, None])).sum(0) / (known.sum(0) + lam).clamp(min=1e-9)
+        bd = (known * (Y - mu - bs[None, :])).sum(1) / (known.sum(1) + lam).clamp(min=1e-9)
+    return mu, bd, bs
 
-    [share of similar drugs with the side effect, their mean class on it, side-effect popularity,
-    side-effect mean class]. Similar-drug weights are a softmax of similarity / temperature.
+
+class LabelPropagation(nn.Module):
+    """Pair features from support labels reached through the graph. Columns:
+
+    - share of similar drugs with the side effect, their mean class on it (softmax(sim / temperature) weights);
+    - offsets: the similar drugs' mean drug offset (ridge drug bias) and their shrunk mean residual
+      on this side effect (similarity-proportional weights);
+    - own (warm protocol, where a drug's other pairs are in the graph): the drug's count of known
+      pairs and its shrunk mean offset from the side-effect means;
+    - side-effect popularity (own: scaled by the drug's degree relative to the mean support drug);
+    - offsets: the same offset model fitted on the high-frequency indicator (a prior for DSHF);
+    - prior class: the side-effect mean (+ own offset); with offsets mu + b_se + drug offset +
+      neighbour residual, the drug offset being the drug's own if it has pairs, else its neighbours'.
+    The decoder learns corrections to the last two (its prior). A drug without edges has no own terms.
     """
 
-    out_dim = 4
-
-    def __init__(self, temperature: float = 0.1):
+    def __init__(self, temperature: float = 0.1, own: bool = False, shrink: float = 5.0, offsets: bool = False,
+                 bias_shrink: float = 20.0, resid_shrink: float = 1.0):
         super().__init__()
-        self.temperature = temperature
-        self.settings = {"temperature": temperature}
+        self.temperature, self.own, self.shrink = temperature, own, shrink
+        self.offsets, self.bias_shrink, self.resid_shrink = offsets, bias_shrink, resid_shrink
+        self.out_dim = 4 + 2 * own + 3 * offsets
+        self.settings = {"temperature": temperature, "own": own, "shrink": shrink, "offsets": offsets,
+                         "bias_shrink": bias_shrink, "resid_shrink": resid_shrink}
+
+    @staticmethod
+    def _weights(data, n_drug: int, temperature: float | None) -> torch.Tensor | None:
+        """Row-normalised neighbour weights (row = receiving drug): softmax or proportional."""
+        if SIMILAR not in data.edge_types:
+            return None
+        ei, sim = data[SIMILAR].edge_index, data[SIMILAR].edge_weight
+        if temperature is None:
+            w = sim.clamp(min=1e-6)
+            w = w / torch.zeros(n_drug).index_add_(0, ei[1], w)[ei[1]]
+        else:
+            w = softmax(sim / temperature, ei[1], num_nodes=n_drug)
+        A = torch.zeros(n_drug, n_drug)
+        A[ei[1], ei[0]] = w
+        return A
+
+    def _offset_prior(self, Y: torch.Tensor, known: torch.Tensor, L: torch.Tensor | None, drug_idx, se_idx):
+        """Per pair: mu + b_se + drug offset (own, else neighbours') + neighbours' shrunk residual;
+        also returns the neighbours' offset and residual."""
+        mu, bd, bs = ridge_bias(Y, known, self.bias_shrink)
+        if L is None:
+            nb_off, res = torch.zeros_like(bd), torch.zeros(len(drug_idx))
+        else:
+            nb_off = L @ bd
+            E = known * (Y - mu - bd[:, None] - bs[None, :])
+            res = (L @ E)[drug_idx, se_idx] / ((L @ known)[drug_idx, se_idx] + self.resid_shrink)
+        off = torch.where(known.sum(1) > 0, bd, nb_off)
+        return mu + bs[se_idx] + off[drug_idx] + res, nb_off[drug_idx], res
 
     def forward(self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor) -> torch.Tensor:
         n_drug, n_se = data["drug"].num_nodes, data["side_effect"].num_nodes
@@ -33,15 +82,27 @@ class LabelPropagation(nn.Module):
         n_sup = max(len(data.support), 1)
         pop = known.sum(0) / n_sup
         se_mean = Y.sum(0) / known.sum(0).clamp(min=1)
-        if SIMILAR in data.edge_types:
-            ei, sim = data[SIMILAR].edge_index, data[SIMILAR].edge_weight
-            w = softmax(sim / self.temperature, ei[1], num_nodes=n_drug)
-            A = torch.zeros(n_drug, n_drug)
-            A[ei[1], ei[0]] = w  # row = receiving drug
-            has = (A @ known)[drug_idx, se_idx]
-            cls = (A @ Y)[drug_idx, se_idx]
-        else:
-            has = torch.zeros(len(drug_idx))
-            cls = torch.zeros(len(drug_idx))
+        A = self._weights(data, n_drug, self.temperature)
+        has = (A @ known)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx))
+        cls = (A @ Y)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx))
         nb_mean = torch.where(has > 0, cls / has.clamp(min=1e-6), se_mean[se_idx])
-        return torch.stack([has, (nb_mean - 3.0) / 2.0, pop[se_idx], (se_mean[se_idx] - 3.0) / 2.0], dim=1)
+        cols, tail = [has, (nb_mean - 3.0) / 2.0], []
+        prior, pop_col = se_mean[se_idx], pop[se_idx]
+        cnt = known.sum(1)
+        if self.own:
+            offset = (known * (Y - se_mean)).sum(1) / (cnt + self.shrink)  # ridge-shrunk drug bias
+            cols += [torch.log1p(cnt[drug_idx]) / torch.log1p(torch.tensor(float(n_se))), offset[drug_idx] / 2.0]
+            prior = prior + offset[drug_idx]
+            # association prior: popularity scaled by the drug's degree relative to the mean drug
+            rel = cnt / cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.ones_like(cnt)
+            pop_col = (pop_col * rel[drug_idx]).clamp(0.0, 1.0)
+        if self.offsets:
+            L = self._weights(data, n_drug, None)
+            prior, nb_off, nb_res = self._offset_prior(Y, known, L, drug_idx, se_idx)
+            high, _, _ = self._offset_prior((Y >= 3.5).float(), known, L, drug_idx, se_idx)  # class >= 4
+            cols += [nb_off / 2.0, nb_res / 2.0]
+            tail.append(high.clamp(0.0, 1.0))  # prior probability of class >= 4
+        if self.own or self.offsets:
+            prior = prior.clamp(1.0, 5.0)
+        # the decoder reads its priors from the end: (high-frequency,) popularity, class
+        return torch.stack(cols + tail + [pop_col, (prior - 3.0) / 2.0], dim=1)

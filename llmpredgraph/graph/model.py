@@ -73,10 +73,12 @@ class LinkModel(nn.Module):
         return model, blob.get("extra", {})
 
 
-def build_model(cfg: Config, drug_dim: int, se_dim: int, n_se: int) -> LinkModel:
+def build_model(cfg: Config, drug_dim: int, se_dim: int, n_se: int, n_drug: int = 0) -> LinkModel:
     m = cfg.model
-    enc = InputEncoder(drug_dim, se_dim, m.hidden, n_se, m.se_embedding, dropout=0.0)
+    warm = cfg.protocol.kind == "warm"
+    enc = InputEncoder(drug_dim, se_dim, m.hidden, n_se, m.se_embedding, dropout=0.0, n_drug=n_drug, drug_embedding=m.drug_embedding)
     mp = HeteroMessagePassing(edge_types(cfg.graph), m.conv, m.layers, m.hidden, m.dropout) if m.message_passing and edge_types(cfg.graph) else None
-    lp = LabelPropagation() if m.label_propagation else None
-    dec = EdgeDecoder(m.hidden, lp.out_dim if lp else 0, m.decoder_hidden, m.dropout, prior=m.decoder_prior and lp is not None)
+    lp = LabelPropagation(own=warm, offsets=m.neighbour_offsets) if m.label_propagation else None
+    dec = EdgeDecoder(m.hidden, lp.out_dim if lp else 0, m.decoder_hidden, m.dropout, prior=m.decoder_prior and lp is not None,
+                      high_prior=m.decoder_prior and lp is not None and lp.offsets)
     return LinkModel(enc, mp, lp, dec)

@@ -1,0 +1,187 @@
+"""Warm protocol: pair folds, held-out pairs invisible to everything but the metrics, bias baseline."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from llmpredgraph.config import Config, load_config
+from llmpredgraph.errors import UserError
+from llmpredgraph.experiment.baselines import additive_bias, bias
+from llmpredgraph.experiment.features import Inputs
+from llmpredgraph.experiment.metrics import evaluate
+from llmpredgraph.experiment.splits import carve_validation_pairs, hide_pairs, only_pairs, warm_folds
+from llmpredgraph.experiment.warm import run_warm_fold, warm_sampler
+from llmpredgraph.graph.build import HAS, GraphBuilder
+from llmpredgraph.graph.edges import hierarchy_edges
+from llmpredgraph.graph.label_propagation import LabelPropagation
+
+TINY = {
+    "name": "tinywarm", "data": "synthetic",
+    "encoders": {"drug": {"kind": "hash"}, "side_effect": {"kind": "hash"}, "hash_dim": 16},
+    "contrastive": {"steps": 5, "dim": 8, "hidden": 16, "batch_size": 8, "plot": False},
+    "graph": {"drug_knn": {"k": 3}, "se_cooc": {"k": 3}},
+    "model": {"hidden": 16, "decoder_hidden": 16, "layers": 1, "drug_embedding": True},
+    "train": {"epochs": 6, "eval_every": 3, "patience": 10},
+    "protocol": {"kind": "warm", "folds": 3},
+    "baselines": ["se_mean", "bias", "knn_fp"],
+}
+
+
+def _pairset(p):
+    return {tuple(x) for x in p.tolist()}
+
+
+def test_warm_folds_partition_known_pairs(bench):
+    folds = warm_folds(bench.R, 5, 0)
+    known = _pairset(np.argwhere(bench.R > 0))
+    tested = [_pairset(te) for _, te in folds]
+    assert set().union(*tested) == known and sum(map(len, tested)) == len(known)
+    for tr, te in folds:
+        assert not _pairset(tr) & _pairset(te) and _pairset(tr) | _pairset(te) == known
+        fit, val = carve_validation_pairs(tr, 0.1, 0)
+        assert _pairset(fit) | _pairset(val) == _pairset(tr) and not _pairset(fit) & _pairset(val)
+
+
+def test_hide_and_only_pairs_by_hand():
+    R = np.array([[5, 0, 2], [3, 1, 0]])
+    pairs = np.array([[0, 2], [1, 0]])
+    np.testing.assert_array_equal(hide_pairs(R, pairs), [[5, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(only_pairs(R, pairs), [[0, 0, 2], [3, 0, 0]])
+    assert R[0, 2] == 2  # the input is not modified
+
+
+def test_sampler_hides_its_positives_from_the_graph(bench):
+    R = bench.R
+    x = np.random.default_rng(0).normal(size=(bench.n_drugs, 4)).astype(np.float32)
+    builder = GraphBuilder(x, np.eye(bench.n_side_effects, dtype=np.float32), R, (x @ x.T).astype(np.float32),
+                           hierarchy_edges(bench.side_effects, bench.hierarchy), Config().graph)
+    draw = warm_sampler(builder, R, R == 0, Config().train, graph=True)
+    data, d, s, cls = draw(np.random.default_rng(0))
+    pos = set(zip(d[: len(cls)].tolist(), s[: len(cls)].tolist()))
+    edges = set(zip(*data[HAS].edge_index.tolist()))
+    assert pos and not pos & edges  # a supervised pair is never its own edge
+    assert pos | edges == _pairset(np.argwhere(R > 0))  # every other known pair stays visible
+    assert all(R[a, b] == 0 for a, b in zip(d[len(cls):], s[len(cls):]))  # negatives are unknown pairs
+    np.testing.assert_array_equal(cls, [R[a, b] for a, b in zip(d[: len(cls)], s[: len(cls)])])
+
+
+def _tiny_inputs(bench):
+    rng = np.random.default_rng(0)
+    return Inputs(rng.normal(size=(bench.n_drugs, 6)).astype(np.float32), rng.normal(size=(bench.n_side_effects, 5)).astype(np.float32),
+                  np.zeros((bench.n_drugs, 8)), np.eye(bench.n_drugs, dtype=np.float32))
+
+
+def test_warm_fold_is_blind_to_held_out_classes(bench):
+    """Changing the classes of the held-out pairs changes the metrics, never a prediction."""
+    cfg = Config.model_validate(TINY)
+    train, test = warm_folds(bench.R, 3, 0)[0]
+    inputs = _tiny_inputs(bench)
+    a = run_warm_fold(bench, inputs, train, test, cfg, 0, progress=False)
+    changed = bench.R.copy()
+    changed[test[:, 0], test[:, 1]] = 6 - changed[test[:, 0], test[:, 1]]  # 1<->5, 2<->4, still known
+    b = run_warm_fold(bench.__class__(**{**bench.__dict__, "R": changed}), inputs, train, test, cfg, 0, progress=False)
+    score_cols = [c for c in a["predictions"].columns if c.endswith(("_dsf", "_dshf", "_assoc"))]
+    assert set(a["metrics"]) == {"graph", "mlp", "se_mean", "bias", "knn_fp"}
+    np.testing.assert_array_equal(a["predictions"][score_cols].to_numpy(), b["predictions"][score_cols].to_numpy())
+    assert a["metrics"]["bias"]["dsf_scc"] != b["metrics"]["bias"]["dsf_scc"]
+    # only held-out pairs and sampled unknown pairs are scored
+    held = {(bench.drug_names[d], bench.se_names[s]) for d, s in test}
+    p = a["predictions"]
+    assert {(d, s) for d, s, c in zip(p["drug"], p["side_effect"], p["true_class"]) if c > 0} == held
+
+
+def test_additive_bias_by_hand():
+    Y = np.array([[2.0, 4.0]])
+    mu, bd, bs = additive_bias(Y, Y > 0, lam=0.0, iters=1)
+    # mu = 3; side effects -1, +1; the drug's residual is then 0
+    assert mu == 3.0 and np.allclose(bs, [-1, 1]) and np.allclose(bd, [0])
+    # exactly additive data is recovered exactly without shrinkage
+    Y = 2.5 + np.array([0.0, 1.0, -1.0])[:, None] + np.array([0.5, -0.5])[None, :]
+    mu, bd, bs = additive_bias(Y, np.ones_like(Y, bool), lam=0.0, iters=50)
+    np.testing.assert_allclose(mu + bd[:, None] + bs[None, :], Y, atol=1e-6)
+
+
+def test_bias_baseline_by_hand():
+    R = np.array([[4, 2, 0], [5, 0, 1]])
+    out = bias(R, np.array([0, 1]), np.array([1]), lam=0.0)
+    assert out["dsf"].shape == (1, 3)
+    # association: drug 1 has 2 of 3 side effects; side-effect shares 2/2, 1/2, 1/2
+    np.testing.assert_allclose(out["assoc"], [[2 / 3 * 1.0, 2 / 3 * 0.5, 2 / 3 * 0.5]])
+    assert 0.0 <= out["dshf"].min() and out["dshf"].max() <= 1.0
+    # the drug with the higher classes gets the higher prediction on a shared side effect
+    both = bias(R, np.array([0, 1]), np.array([0, 1]), lam=0.0)
+    assert both["dsf"][1, 0] > both["dsf"][0, 0]
+
+
+def test_evaluate_ignores_training_pairs_in_all_unknowns_auroc():
+    R_test = np.array([[4, 0, 0]])
+    pred = {"dsf": np.full((1, 3), 4.0), "dshf": np.full((1, 3), 0.6), "assoc": np.array([[0.5, 0.9, 0.1]])}
+    # cell 1 is a training pair with a high score: counted as unknown it halves the AUROC
+    assert math.isclose(evaluate(pred, R_test, np.array([0]), np.array([2]))["assoc_auroc_all"], 0.5)
+    m = evaluate(pred, R_test, np.array([0]), np.array([2]), ignore=np.array([[False, True, False]]))
+    assert math.isclose(m["assoc_auroc_all"], 1.0)
+
+
+def test_own_drug_features_by_hand():
+    from torch_geometric.data import HeteroData
+
+    data = HeteroData()
+    data["drug"].x, data["side_effect"].x = torch.zeros(2, 1), torch.zeros(2, 1)
+    data[HAS].edge_index = torch.tensor([[0, 0, 1], [0, 1, 0]])
+    data[HAS].edge_weight = torch.tensor([5.0, 3.0, 1.0]) / 5
+    data.support = torch.tensor([0, 1])
+    f = LabelPropagation(own=True, shrink=0.0)(data, torch.tensor([0, 1]), torch.tensor([1, 1]))
+    # se means: [3, 3]; drug 0 offset ((5-3)+(3-3))/2 = 1, drug 1 offset (1-3)/1 = -2
+    np.testing.assert_allclose(f[:, 3].numpy(), [0.5, -1.0])
+    # prior class se mean + offset = [4, 1] -> scaled (c-3)/2
+    np.testing.assert_allclose(f[:, -1].numpy(), [0.5, -1.0])
+    # popularity of se 1 (1/2) times degree relative to the mean drug (2/1.5, 1/1.5)
+    np.testing.assert_allclose(f[:, -2].numpy(), [0.5 * 2 / 1.5, 0.5 * 1 / 1.5], rtol=1e-6)
+    assert LabelPropagation().out_dim == 4 and LabelPropagation(own=True).out_dim == 6
+
+
+def test_warm_only_keys_are_refused_for_cold():
+    with pytest.raises(UserError, match="warm-only"):
+        load_config(None, ["baselines=[se_mean, bias]"])
+    with pytest.raises(UserError, match="drug_embedding"):
+        load_config(None, ["model.drug_embedding=true"])
+    assert load_config("configs/warm.yaml").protocol.kind == "warm"
+
+
+def test_ridge_bias_matches_the_bias_baseline():
+    from llmpredgraph.graph.label_propagation import ridge_bias
+
+    rng = np.random.default_rng(0)
+    Y = rng.integers(0, 6, size=(7, 5)).astype(float)
+    mu, bd, bs = additive_bias(Y, Y > 0, lam=3.0)
+    tmu, tbd, tbs = ridge_bias(torch.as_tensor(Y, dtype=torch.float32), torch.as_tensor(Y > 0, dtype=torch.float32), 3.0)
+    np.testing.assert_allclose([float(tmu)], [mu], rtol=1e-5)
+    np.testing.assert_allclose(tbd.numpy(), bd, atol=1e-5)
+    np.testing.assert_allclose(tbs.numpy(), bs, atol=1e-5)
+
+
+def test_neighbour_offsets_give_a_query_drug_its_neighbours_offset():
+    from torch_geometric.data import HeteroData
+
+    from llmpredgraph.graph.build import SIMILAR
+
+    data = HeteroData()
+    data["drug"].x, data["side_effect"].x = torch.zeros(3, 1), torch.zeros(2, 1)
+    data[HAS].edge_index = torch.tensor([[0, 0, 1, 1], [0, 1, 0, 1]])
+    data[HAS].edge_weight = torch.tensor([5.0, 4.0, 3.0, 2.0]) / 5
+    data[SIMILAR].edge_index = torch.tensor([[0, 1], [2, 2]])  # drug 2 (query) hears drugs 0, 1
+    data[SIMILAR].edge_weight = torch.tensor([0.75, 0.25])
+    data.support = torch.tensor([0, 1])
+    lp = LabelPropagation(offsets=True, bias_shrink=0.0, resid_shrink=1.0)
+    f = lp(data, torch.tensor([2, 2]), torch.tensor([0, 1]))
+    # exact additive data: mu 3.5, drug offsets +1 / -1, se offsets +.5 / -.5, residuals 0
+    np.testing.assert_allclose(f[:, 2].numpy(), [(0.75 - 0.25) / 2] * 2, atol=1e-5)
+    np.testing.assert_allclose(f[:, 3].numpy(), [0, 0], atol=1e-5)
+    # prior class: 3.5 + se offset + 0.5 neighbour offset -> 4.5 and 3.5
+    np.testing.assert_allclose(f[:, -1].numpy(), [(4.5 - 3) / 2, (3.5 - 3) / 2], atol=1e-5)
+    assert lp.out_dim == f.shape[1] == 7
+    # high-frequency prior: drug 0 (classes 5, 4) is high everywhere, drug 1 (3, 2) nowhere, so
+    # mu .5, offsets +.5 / -.5 and the query gets .5 + (.75 * .5 - .25 * .5) = .75
+    np.testing.assert_allclose(f[:, -3].numpy(), [0.75, 0.75], atol=1e-5)
