@@ -32,9 +32,12 @@ def embed(config_path, overrides, check_unk):
 @click.option("--overwrite", is_flag=True, help="Delete an existing run folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def experiment(config_path, overrides, out, resume, overwrite, quiet):
-    """Cold-start experiment: graph model, plain MLP and baselines on identical folds.
+    """Graph model, plain MLP and baselines on identical folds.
 
-    Writes config.yaml, per-fold predictions, metrics.json/.csv, summary.md and PNG plots.
+    protocol.kind picks the folds: cold (default, configs/cold.yaml) holds out 10% of the drugs per
+    fold, unseen everywhere; warm (configs/warm.yaml) holds out 10% of the known pairs, removed from
+    the graph and every statistic. Writes config.yaml, folds.json, per-fold predictions,
+    metrics.json/.csv, summary.md and PNG plots.
     """
     import sys
 

@@ -78,7 +78,7 @@ class KnnCfg(Strict):
 class GraphCfg(Strict):
     drug_se: bool = True
     drug_knn: KnnCfg = KnnCfg()
-    knn_similarity: Literal["embedding", "fingerprint", "both"] = "both"  # what drug-drug kNN edges rank by
+    knn_similarity: Literal["embedding", "fingerprint", "both"] = "fingerprint"  # what drug-drug kNN edges rank by
     se_hierarchy: bool = True
     se_cooc: KnnCfg = KnnCfg()
 
@@ -100,7 +100,7 @@ class ModelCfg(Strict):
     drug_embedding: bool = False  # a learnable vector per drug: warm protocol only (cold test drugs are unseen)
     label_propagation: bool = True  # parameter-free 2-hop pair features (part of message passing)
     decoder_prior: bool = True  # heads correct the side effect's support popularity / mean class
-    neighbour_offsets: bool = False  # propagation adds similar drugs' ridge drug offsets and residuals (and the prior uses them)
+    neighbour_offsets: bool = True  # propagation adds similar drugs' ridge drug offsets and residuals (and the prior uses them)
     loss_weights: LossWeightsHeads = LossWeightsHeads()
 
 
@@ -133,7 +133,7 @@ class Config(Strict):
     model: ModelCfg = ModelCfg()
     train: TrainCfg = TrainCfg()
     protocol: ProtocolCfg = ProtocolCfg()
-    baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "bias"]] = ["se_mean", "knn_fp"]
+    baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "bias"]] = ["se_mean", "knn_fp", "knn_offset"]
 
     @model_validator(mode="after")
     def _warm_only(self) -> "Config":

@@ -40,7 +40,7 @@ def test_experiment_end_to_end_and_resume(tiny_config, tmp_path):
         assert (out / f).is_file(), f
     metrics = json.loads((out / "metrics.json").read_text())
     assert sorted(metrics) == ["0", "1", "2"]
-    assert set(metrics["0"]) == {"graph", "mlp", "se_mean", "knn_fp"}
+    assert set(metrics["0"]) == {"graph", "mlp", "se_mean", "knn_fp", "knn_offset"}
     summary = (out / "summary.md").read_text()
     assert "| graph |" in summary and "graph vs mlp" in summary
 

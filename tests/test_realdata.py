@@ -38,7 +38,7 @@ def test_smoke_experiment_two_folds(real_env, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert sorted(metrics) == ["0", "1"]
     for fold in metrics.values():
-        assert set(fold) == {"graph", "mlp", "se_mean", "knn_fp"}
+        assert set(fold) == {"graph", "mlp", "se_mean", "knn_fp", "knn_offset"}
         for m in fold.values():
             assert 0.0 < m["dsf_scc"] < 1.0 and 0.5 < m["assoc_auroc"] <= 1.0
     folds = json.loads((out / "folds.json").read_text())["test_drugs"]

@@ -86,3 +86,12 @@ def test_threads_setting_is_applied():
     set_threads(Config(threads=1))
     assert torch.get_num_threads() == 1
     torch.set_num_threads(before)
+
+
+def test_train_refuses_a_warm_config(tmp_path):
+    from llmpredgraph.config import load_config
+    from llmpredgraph.serving.train_full import train_full
+
+    with pytest.raises(UserError, match="cold setting"):
+        train_full(load_config("configs/warm.yaml"), tmp_path / "m", progress=False)
+    assert not (tmp_path / "m").exists()

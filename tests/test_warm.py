@@ -185,3 +185,20 @@ def test_neighbour_offsets_give_a_query_drug_its_neighbours_offset():
     # high-frequency prior: drug 0 (classes 5, 4) is high everywhere, drug 1 (3, 2) nowhere, so
     # mu .5, offsets +.5 / -.5 and the query gets .5 + (.75 * .5 - .25 * .5) = .75
     np.testing.assert_allclose(f[:, -3].numpy(), [0.75, 0.75], atol=1e-5)
+
+
+def test_neighbour_offsets_scale_popularity_by_neighbour_degree():
+    from torch_geometric.data import HeteroData
+
+    from llmpredgraph.graph.build import SIMILAR
+
+    data = HeteroData()
+    data["drug"].x, data["side_effect"].x = torch.zeros(3, 1), torch.zeros(3, 1)
+    data[HAS].edge_index = torch.tensor([[0, 0, 0, 1], [0, 1, 2, 0]])  # degrees 3 and 1, mean 2
+    data[HAS].edge_weight = torch.full((4,), 0.6)
+    data[SIMILAR].edge_index = torch.tensor([[0], [2]])  # the query hears drug 0 only
+    data[SIMILAR].edge_weight = torch.tensor([0.9])
+    data.support = torch.tensor([0, 1])
+    f = LabelPropagation(offsets=True)(data, torch.tensor([2, 2, 1]), torch.tensor([0, 1, 1]))
+    # popularity [1, .5, .5] x degree / 2: query (neighbour degree 3) -> 1.5 (clipped 1), .75; drug 1 (own 1) -> .25
+    np.testing.assert_allclose(f[:, -2].numpy(), [1.0, 0.75, 0.25], atol=1e-6)

@@ -20,6 +20,8 @@ VARIANTS: dict[str, dict] = {
     "base": {},
     "no_message_passing": _OFF_MLP,
     "no_label_propagation": {"model.label_propagation": False},
+    "no_neighbour_offsets": {"model.neighbour_offsets": False},
+    "knn_by_embedding": {"graph.knn_similarity": "embedding"},
     "no_drug_knn": {"graph.drug_knn.enabled": False},
     "no_se_hierarchy": {"graph.se_hierarchy": False},
     "no_se_cooc": {"graph.se_cooc.enabled": False},

@@ -28,7 +28,8 @@ class LabelPropagation(nn.Module):
       on this side effect (similarity-proportional weights);
     - own (warm protocol, where a drug's other pairs are in the graph): the drug's count of known
       pairs and its shrunk mean offset from the side-effect means;
-    - side-effect popularity (own: scaled by the drug's degree relative to the mean support drug);
+    - side-effect popularity (own / offsets: scaled by the drug's degree, its own or else its
+      neighbours' mean, relative to the mean support drug);
     - offsets: the same offset model fitted on the high-frequency indicator (a prior for DSHF);
     - prior class: the side-effect mean (+ own offset); with offsets mu + b_se + drug offset +
       neighbour residual, the drug offset being the drug's own if it has pairs, else its neighbours'.
@@ -102,6 +103,10 @@ class LabelPropagation(nn.Module):
             high, _, _ = self._offset_prior((Y >= 3.5).float(), known, L, drug_idx, se_idx)  # class >= 4
             cols += [nb_off / 2.0, nb_res / 2.0]
             tail.append(high.clamp(0.0, 1.0))  # prior probability of class >= 4
+            # association: popularity scaled by the drug's degree (own, else its neighbours') relative to the mean
+            mean_cnt = cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.tensor(1.0)
+            deg = torch.where(cnt > 0, cnt, L @ cnt if L is not None else mean_cnt.expand_as(cnt))
+            pop_col = (pop[se_idx] * deg[drug_idx] / mean_cnt).clamp(0.0, 1.0)
         if self.own or self.offsets:
             prior = prior.clamp(1.0, 5.0)
         # the decoder reads its priors from the end: (high-frequency,) popularity, class

@@ -12,6 +12,7 @@ from .. import __version__
 from ..atomic import atomic_path
 from ..config import Config
 from ..data import load_benchmark
+from ..errors import UserError
 from ..experiment.features import fold_features, load_inputs
 from ..experiment.runner import seed_everything
 from ..experiment.splits import carve_validation
@@ -22,6 +23,8 @@ from ..graph.model import build_model
 
 
 def train_full(cfg: Config, out: str | Path, progress: bool = True) -> dict:
+    if cfg.protocol.kind != "cold":
+        raise UserError("`train` builds a model for new molecules, which is the cold setting; this config is warm", "use configs/cold.yaml (warm models exist only inside `experiment` folds)")
     seed_everything(cfg.seed)
     bench = load_benchmark(cfg.data)
     inputs = load_inputs(bench, cfg, progress)
