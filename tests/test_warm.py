@@ -151,7 +151,7 @@ def test_warm_only_keys_are_refused_for_cold():
 
 
 def test_ridge_bias_matches_the_bias_baseline():
-    from llmpredgraph.graph.label_propagation import ridge_bias
+    from llmpredgraph.graph.offsets import ridge_bias
 
     rng = np.random.default_rng(0)
     Y = rng.integers(0, 6, size=(7, 5)).astype(float)

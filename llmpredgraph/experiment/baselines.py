@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from .metrics import HIGH  # noqa: E402
+from ..graph.offsets import neighbour_offsets, ridge_bias
+from .metrics import HIGH
 
 
 def _se_stats(R_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -24,14 +26,20 @@ def se_mean(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, **_) ->
     return {"dsf": np.tile(mean, (n, 1)), "dshf": np.tile(high, (n, 1)), "assoc": np.tile(pop, (n, 1))}
 
 
+def _neighbours(tanimoto: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in train_idx) of each query drug's k most Tanimoto-similar training drugs, never
+    itself, and their similarities (floored at 1e-6 so they can weight)."""
+    S = tanimoto[np.ix_(query_idx, train_idx)]
+    S = np.where(np.asarray(query_idx)[:, None] == np.asarray(train_idx)[None, :], -1, S)
+    nbr = np.argsort(-S, axis=1)[:, :k]
+    return nbr, np.take_along_axis(S, nbr, axis=1).clip(min=1e-6)
+
+
 def knn_fp(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, tanimoto: np.ndarray, k: int = 10, **_) -> dict[str, np.ndarray]:
     """k nearest training drugs by Tanimoto on Morgan fingerprints, similarity-weighted."""
     R_tr = R[train_idx].astype(float)
     mean, high, _ = _se_stats(R[train_idx])
-    S = tanimoto[np.ix_(query_idx, train_idx)]
-    S = np.where(np.asarray(query_idx)[:, None] == np.asarray(train_idx)[None, :], -1, S)
-    nbr = np.argsort(-S, axis=1)[:, :k]
-    W = np.take_along_axis(S, nbr, axis=1).clip(min=1e-6)
+    nbr, W = _neighbours(tanimoto, train_idx, query_idx, k)
     known = (R_tr > 0)[nbr]  # (n, k, n_se)
     w = W[:, :, None]
     has = (w * known).sum(1)
@@ -45,13 +53,12 @@ def knn_fp(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, tanimoto
 
 def additive_bias(Y: np.ndarray, known: np.ndarray, lam: float = 5.0, iters: int = 20) -> tuple[float, np.ndarray, np.ndarray]:
     """Fit Y ~ mu + b_drug + b_se on the known cells by alternating ridge updates (shrinkage lam)."""
-    mu = float(Y[known].mean()) if known.any() else 0.0
-    K = known.astype(float)
-    bd, bs = np.zeros(Y.shape[0]), np.zeros(Y.shape[1])
-    for _ in range(iters):
-        bs = (K * (Y - mu - bd[:, None])).sum(0) / np.maximum(K.sum(0) + lam, 1e-9)
-        bd = (K * (Y - mu - bs[None, :])).sum(1) / np.maximum(K.sum(1) + lam, 1e-9)
-    return mu, bd, bs
+    mu, bd, bs = ridge_bias(_t(Y), _t(known), lam, iters)
+    return float(mu), bd.numpy(), bs.numpy()
+
+
+def _t(x: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(x, dtype=np.float64))
 
 
 def bias(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, lam: float = 5.0, **_) -> dict[str, np.ndarray]:
@@ -82,22 +89,17 @@ def knn_offset(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, tani
     same model on the high-frequency indicator, association is knn_fp's."""
     R_tr = R[train_idx].astype(float)
     known = R_tr > 0
-    S = tanimoto[np.ix_(query_idx, train_idx)]
-    S = np.where(np.asarray(query_idx)[:, None] == np.asarray(train_idx)[None, :], -1, S)
-    nbr = np.argsort(-S, axis=1)[:, :k]
-    W = np.take_along_axis(S, nbr, axis=1).clip(min=1e-6)
+    nbr, W = _neighbours(tanimoto, train_idx, query_idx, k)
     W = W / W.sum(1, keepdims=True)
+    L = np.zeros((len(query_idx), len(train_idx)))
+    np.put_along_axis(L, nbr, W, axis=1)
     out = {}
     for key, Y in (("dsf", R_tr), ("dshf", (R_tr >= HIGH).astype(float))):
-        mu, bd, bs = additive_bias(Y, known, lam)
-        resid = np.where(known, Y - mu - bd[:, None] - bs[None, :], 0.0)
-        has = np.einsum("qk,qks->qs", W, known[nbr])
-        res = np.einsum("qk,qks->qs", W, resid[nbr]) / (has + shrink)
-        out[key] = mu + bs[None, :] + (W * bd[nbr]).sum(1)[:, None] + res
+        mu, _, bs, nb_off, res = neighbour_offsets(_t(Y), _t(known), _t(L), lam, shrink)
+        out[key] = (mu + bs[None, :] + nb_off[:, None] + res).numpy()
     out["dshf"] = out["dshf"].clip(0, 1)
     out["assoc"] = knn_fp(R, train_idx, query_idx, tanimoto=tanimoto, k=k)["assoc"]
     return out
 
 
 BASELINES = {"se_mean": se_mean, "knn_fp": knn_fp, "bias": bias, "knn_offset": knn_offset}
-WARM_ONLY = {"bias"}

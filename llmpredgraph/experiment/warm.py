@@ -22,19 +22,23 @@ from .splits import carve_validation_pairs, hide_pairs, only_pairs, sample_unkno
 from .train import fit_model, predict_matrix, predict_pairs, uses_graph
 
 
+def _support(graph: bool, n_drugs: int) -> np.ndarray:
+    """Warm graphs label every drug; a model without message passing needs no graph edges."""
+    return np.arange(n_drugs) if graph else np.zeros(0, dtype=int)
+
+
 def warm_sampler(builder: GraphBuilder, R_fit: np.ndarray, unknown: np.ndarray, t, graph: bool):
     """Hide `query_fraction` of the fit pairs from the graph; they are the epoch's positives, and
     as many unknown pairs of the same drugs (unknown = not a training pair) are its negatives."""
     pairs = np.argwhere(R_fit > 0)
-    everyone = np.arange(R_fit.shape[0])
-    none = np.zeros(0, dtype=int)
+    support = _support(graph, R_fit.shape[0])
 
     def draw(rng: np.random.Generator):
         n_q = max(1, int(round(t.query_fraction * len(pairs))))
         pick = pairs[np.sort(rng.choice(len(pairs), size=n_q, replace=False))]
         drugs, counts = np.unique(pick[:, 0], return_counts=True)
         nd, ns = sample_unknown(unknown, drugs, np.round(counts * t.neg_ratio).astype(int), rng)
-        data = builder.build(everyone if graph else none, none, hide_pairs(R_fit, pick))
+        data = builder.build(support, [], hide_pairs(R_fit, pick))
         return data, np.concatenate([pick[:, 0], nd]), np.concatenate([pick[:, 1], ns]), R_fit[pick[:, 0], pick[:, 1]]
 
     return draw
@@ -59,10 +63,9 @@ def warm_validator(builder: GraphBuilder, R_train: np.ndarray, R_fit: np.ndarray
     free = np.flatnonzero(~ignore & ~cells)
     cells.flat[rng.choice(free, size=min(max_cells, len(free)), replace=False)] = True
     r, c = np.nonzero(cells)
-    everyone = np.arange(R_fit.shape[0])
 
     def validate(model) -> dict:
-        p = predict_pairs(model, builder, everyone if uses_graph(model) else np.zeros(0, dtype=int), [], rows[r], c, R=R_fit)
+        p = predict_pairs(model, builder, _support(uses_graph(model), R_fit.shape[0]), [], rows[r], c, R=R_fit)
         pred = {k: np.zeros(R_val.shape, dtype=np.float32) for k in p}
         for k, v in p.items():
             pred[k][r, c] = v
@@ -92,7 +95,7 @@ def run_warm_fold(bench, inputs: Inputs, train_pairs: np.ndarray, test_pairs: np
         sampler = warm_sampler(builder, R_fit, R_train == 0, vcfg.train, uses_graph(model))
         model, hist = fit_model(model, sampler, warm_validator(builder, R_train, R_fit, val_pairs, seed), vcfg, seed, progress, desc=f"fold {fold} {name}")
         # Test time: all training pairs (fit + validation) are edges; held-out pairs are not.
-        preds[name] = predict_matrix(model, builder, everyone if uses_graph(model) else np.zeros(0, dtype=int), [], rows=rows, R=R_train)
+        preds[name] = predict_matrix(model, builder, _support(uses_graph(model), bench.n_drugs), [], rows=rows, R=R_train)
         info[name] = {**hist, "seconds": time.perf_counter() - t1}
     for name in cfg.baselines:
         preds[name] = BASELINES[name](R_train, everyone, rows, tanimoto=inputs.tanimoto)

@@ -6,18 +6,9 @@ import torch
 from torch import nn
 from torch_geometric.utils import softmax
 
+from ..data.benchmark import HIGH_FREQ_CLASS
 from .build import HAS, SIMILAR
-
-
-def ridge_bias(Y: torch.Tensor, known: torch.Tensor, lam: float, iters: int = 20) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Y ~ mu + b_drug + b_se on the known cells, alternating ridge updates (as the bias baseline).
-    A drug without known cells gets b_drug = 0."""
-    mu = (Y * known).sum() / known.sum().clamp(min=1)
-    bd, bs = torch.zeros(Y.shape[0]), torch.zeros(Y.shape[1])
-    for _ in range(iters):
-        bs = (known * (Y - mu - bd[:, None])).sum(0) / (known.sum(0) + lam).clamp(min=1e-9)
-        bd = (known * (Y - mu - bs[None, :])).sum(1) / (known.sum(1) + lam).clamp(min=1e-9)
-    return mu, bd, bs
+from .offsets import neighbour_offsets, ridge_bias
 
 
 class LabelPropagation(nn.Module):
@@ -63,13 +54,12 @@ class LabelPropagation(nn.Module):
     def _offset_prior(self, Y: torch.Tensor, known: torch.Tensor, L: torch.Tensor | None, drug_idx, se_idx):
         """Per pair: mu + b_se + drug offset (own, else neighbours') + neighbours' shrunk residual;
         also returns the neighbours' offset and residual."""
-        mu, bd, bs = ridge_bias(Y, known, self.bias_shrink)
         if L is None:
+            mu, bd, bs = ridge_bias(Y, known, self.bias_shrink)
             nb_off, res = torch.zeros_like(bd), torch.zeros(len(drug_idx))
         else:
-            nb_off = L @ bd
-            E = known * (Y - mu - bd[:, None] - bs[None, :])
-            res = (L @ E)[drug_idx, se_idx] / ((L @ known)[drug_idx, se_idx] + self.resid_shrink)
+            mu, bd, bs, nb_off, res_all = neighbour_offsets(Y, known, L, self.bias_shrink, self.resid_shrink)
+            res = res_all[drug_idx, se_idx]
         off = torch.where(known.sum(1) > 0, bd, nb_off)
         return mu + bs[se_idx] + off[drug_idx] + res, nb_off[drug_idx], res
 
@@ -100,7 +90,7 @@ class LabelPropagation(nn.Module):
         if self.offsets:
             L = self._weights(data, n_drug, None)
             prior, nb_off, nb_res = self._offset_prior(Y, known, L, drug_idx, se_idx)
-            high, _, _ = self._offset_prior((Y >= 3.5).float(), known, L, drug_idx, se_idx)  # class >= 4
+            high, _, _ = self._offset_prior((Y.round() >= HIGH_FREQ_CLASS).float(), known, L, drug_idx, se_idx)
             cols += [nb_off / 2.0, nb_res / 2.0]
             tail.append(high.clamp(0.0, 1.0))  # prior probability of class >= 4
             # association: popularity scaled by the drug's degree (own, else its neighbours') relative to the mean
