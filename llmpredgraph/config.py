@@ -100,7 +100,9 @@ class ModelCfg(Strict):
     drug_embedding: bool = False  # a learnable vector per drug: warm protocol only (cold test drugs are unseen)
     label_propagation: bool = True  # parameter-free 2-hop pair features (part of message passing)
     decoder_prior: bool = True  # heads correct the side effect's support popularity / mean class
-    neighbour_offsets: bool = True  # propagation adds similar drugs' ridge drug offsets and residuals (and the prior uses them)
+    neighbour_offsets: bool = (
+        True  # propagation adds similar drugs' ridge drug offsets and residuals (and the prior uses them)
+    )
     loss_weights: LossWeightsHeads = LossWeightsHeads()
 
 
@@ -136,12 +138,18 @@ class Config(Strict):
     baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "bias"]] = ["se_mean", "knn_fp", "knn_offset"]
 
     @model_validator(mode="after")
-    def _warm_only(self) -> "Config":
+    def _warm_only(self) -> Config:
         if self.protocol.kind == "cold":
             if "bias" in self.baselines:
-                raise ValueError("the drug + side-effect bias baseline is warm-only (a cold test drug has no known pairs); drop 'bias' from baselines or set protocol.kind: warm")
+                raise ValueError(
+                    "the drug + side-effect bias baseline is warm-only (a cold test drug has no known pairs); "
+                    "drop 'bias' from baselines or set protocol.kind: warm"
+                )
             if self.model.drug_embedding:
-                raise ValueError("model.drug_embedding needs the warm protocol (cold test drugs would keep untrained vectors); set model.drug_embedding: false or protocol.kind: warm")
+                raise ValueError(
+                    "model.drug_embedding needs the warm protocol (cold test drugs would keep untrained vectors); "
+                    "set model.drug_embedding: false or protocol.kind: warm"
+                )
         return self
 
     def dump(self) -> dict[str, Any]:
@@ -159,12 +167,17 @@ def _one_line(exc: ValidationError, where: str) -> UserError:
         problem, _, fix = str(first["ctx"]["error"]).partition("; ")
         return UserError(f"invalid config {where}: {problem}", fix or "see configs/cold.yaml and configs/warm.yaml")
     more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
-    return UserError(f"invalid config {where}: {loc}: {msg}{more}", "fix that key; see configs/cold.yaml for every key and its default")
+    return UserError(
+        f"invalid config {where}: {loc}: {msg}{more}",
+        "fix that key; see configs/cold.yaml for every key and its default",
+    )
 
 
 def from_dict(data: dict[str, Any], where: str = "") -> Config:
     if not isinstance(data, dict):
-        raise UserError(f"invalid config {where}: the top level must be a mapping", "write key: value pairs as in configs/cold.yaml")
+        raise UserError(
+            f"invalid config {where}: the top level must be a mapping", "write key: value pairs as in configs/cold.yaml"
+        )
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

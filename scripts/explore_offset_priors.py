@@ -6,15 +6,20 @@ never read) are scored by non-parametric predictors fitted on the fit drugs:
 - DSF: mu + b_se + mean ridge drug offset of the k nearest fit drugs (+ their shrunk residual);
 - association (all unknown pairs): popularity scaled by the neighbours' degree, plus neighbour share.
 Prints mean ± sd over the 10 folds' validation sets, best first."""
+
+import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
+
+from llmpredgraph.baselines import additive_bias
 from llmpredgraph.config import load_config
 from llmpredgraph.data import load_benchmark
-from llmpredgraph.experiment.splits import cold_folds, carve_validation
-from llmpredgraph.experiment.baselines import additive_bias
-from llmpredgraph.experiment.features import load_inputs
 from llmpredgraph.graph.edges import cosine_matrix
-b = load_benchmark(); R = b.R
+from llmpredgraph.pipeline.features import load_inputs
+from llmpredgraph.protocols.splits import carve_validation, cold_folds
+
+b = load_benchmark()
+R = b.R
 inp = load_inputs(b, load_config(None), progress=False)
 T = inp.tanimoto
 Xs = (inp.X_drug - inp.X_drug.mean(0)) / (inp.X_drug.std(0) + 1e-6)
@@ -24,10 +29,15 @@ res = {}
 for fold in range(10):
     tr, _ = cold_folds(b.n_drugs, 10, 0)[fold]
     fit, val = carve_validation(tr, 0.1, fold)
-    Rf = R[fit].astype(float); K = Rf > 0
-    r, c = np.nonzero(R[val]); y = R[val][r, c]
+    Rf = R[fit].astype(float)
+    K = Rf > 0
+    r, c = np.nonzero(R[val])
+    y = R[val][r, c]
     hi = y >= 4
-    def scc(P): return spearmanr(y, P[r, c])[0]
+
+    def scc(P, y=y, r=r, c=c):
+        return spearmanr(y, P[r, c])[0]
+
     out = {}
     for lam_b in (2.0, 5.0, 20.0):
         mu, bd, bs = additive_bias(Rf, K, lam=lam_b)
@@ -35,22 +45,26 @@ for fold in range(10):
         for sname, Sfull in sims.items():
             S = Sfull[np.ix_(val, fit)]
             for k in (5, 10, 20):
-                nbr = np.argsort(-S, 1)[:, :k]; W = np.take_along_axis(S, nbr, 1).clip(1e-6)
+                nbr = np.argsort(-S, 1)[:, :k]
+                W = np.take_along_axis(S, nbr, 1).clip(1e-6)
                 Wn = W / W.sum(1, keepdims=True)
                 off = (Wn * bd[nbr]).sum(1)
                 for beta in (1.0, 1.5):
                     base = mu + bs[None] + beta * off[:, None]
                     out[f"off lamb{lam_b} {sname} k{k} beta{beta}"] = scc(base)
                     if k == 10 and beta == 1.0:
-                        has = (W[:, :, None] * K[nbr]).sum(1); rs = (W[:, :, None] * resid[nbr]).sum(1)
+                        has = (W[:, :, None] * K[nbr]).sum(1)
+                        rs = (W[:, :, None] * resid[nbr]).sum(1)
                         for lam in (0.5, 1.0, 2.0):
-                            out[f"off+resid lamb{lam_b} {sname} k{k} shrink{lam}"] = scc(base + rs / (has + lam * W.sum(1, keepdims=True)))
-    for kk, v in out.items(): res.setdefault(kk, []).append(v)
+                            out[f"off+resid lamb{lam_b} {sname} k{k} shrink{lam}"] = scc(
+                                base + rs / (has + lam * W.sum(1, keepdims=True))
+                            )
+    for kk, v in out.items():
+        res.setdefault(kk, []).append(v)
 for kk, v in sorted(res.items(), key=lambda x: -np.mean(x[1]))[:30]:
     print(f"{np.mean(v):.4f} ± {np.std(v):.3f}  {kk}")
 
 # association, all unknown pairs of the validation drugs
-from sklearn.metrics import roc_auc_score  # noqa: E402
 
 res = {}
 for fold in range(10):

@@ -10,7 +10,22 @@ def test_ablate_and_compare(tmp_path):
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(TINY)
     out = tmp_path / "abl"
-    r = CliRunner().invoke(main, ["ablate", "--config", str(cfg), "--variant", "no_message_passing", "--variant", "no_drug_knn", "--out", str(out), "--quiet"], catch_exceptions=False)
+    r = CliRunner().invoke(
+        main,
+        [
+            "ablate",
+            "--config",
+            str(cfg),
+            "--variant",
+            "no_message_passing",
+            "--variant",
+            "no_drug_knn",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     table = pd.read_csv(out / "ablation.csv")
     assert table["variant"].tolist() == ["base", "no_message_passing", "no_drug_knn"]
@@ -24,7 +39,22 @@ def test_ablate_and_compare(tmp_path):
     assert r.exit_code == 0 and "base:graph" in r.output and "no_drug_knn:graph" in r.output
 
     other = tmp_path / "other"
-    r = CliRunner().invoke(main, ["experiment", "--config", str(cfg), "--set", "seed=5", "--set", "protocol.with_mlp=false", "--out", str(other), "--quiet"], catch_exceptions=False)
+    r = CliRunner().invoke(
+        main,
+        [
+            "experiment",
+            "--config",
+            str(cfg),
+            "--set",
+            "seed=5",
+            "--set",
+            "protocol.with_mlp=false",
+            "--out",
+            str(other),
+            "--quiet",
+        ],
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(main, ["compare", str(out / "base"), str(other)])
     assert r.exit_code == 2 and "different folds" in r.output

@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -36,7 +35,16 @@ def test_experiment_end_to_end_and_resume(tiny_config, tmp_path):
     out = tmp_path / "run"
     res = _run("experiment", "--config", str(tiny_config), "--out", str(out), "--quiet")
     assert res.exit_code == 0, res.output
-    for f in ("config.yaml", "folds.json", "metrics.json", "metrics.csv", "summary.md", "roc_pr.png", "pred_vs_true.png", "per_fold.png"):
+    for f in (
+        "config.yaml",
+        "folds.json",
+        "metrics.json",
+        "metrics.csv",
+        "summary.md",
+        "roc_pr.png",
+        "pred_vs_true.png",
+        "per_fold.png",
+    ):
         assert (out / f).is_file(), f
     metrics = json.loads((out / "metrics.json").read_text())
     assert sorted(metrics) == ["0", "1", "2"]
@@ -58,15 +66,28 @@ def test_experiment_end_to_end_and_resume(tiny_config, tmp_path):
     assert (out / "folds" / "fold_0" / "metrics.json").stat().st_mtime_ns == untouched
 
     # Resuming with a different config is refused.
-    res = CliRunner().invoke(main, ["experiment", "--config", str(tiny_config), "--out", str(out), "--resume", "--set", "seed=3"])
+    res = CliRunner().invoke(
+        main, ["experiment", "--config", str(tiny_config), "--out", str(out), "--resume", "--set", "seed=3"]
+    )
     assert res.exit_code == 2 and "different config" in res.output
-
 
 
 def test_warm_experiment_end_to_end(tiny_config, tmp_path):
     out = tmp_path / "warm"
-    res = _run("experiment", "--config", str(tiny_config), "--set", "protocol.kind=warm", "--set", "baselines=[se_mean, bias, knn_fp]",
-               "--set", "model.drug_embedding=true", "--out", str(out), "--quiet")
+    res = _run(
+        "experiment",
+        "--config",
+        str(tiny_config),
+        "--set",
+        "protocol.kind=warm",
+        "--set",
+        "baselines=[se_mean, bias, knn_fp]",
+        "--set",
+        "model.drug_embedding=true",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert res.exit_code == 0, res.output
     assert "Warm-start experiment" in (out / "summary.md").read_text()
     metrics = json.loads((out / "metrics.json").read_text())
@@ -80,6 +101,7 @@ def test_warm_experiment_end_to_end(tiny_config, tmp_path):
     assert _run("experiment", "--config", str(tiny_config), "--out", str(cold), "--quiet").exit_code == 0
     res = CliRunner().invoke(main, ["compare", str(out), str(cold)])
     assert res.exit_code != 0 and "different folds" in res.output
+
 
 def test_malformed_config_is_one_line_error(tmp_path):
     bad = tmp_path / "bad.yaml"

@@ -24,7 +24,9 @@ def test_fetch_copies_from_mirror_and_verifies(tmp_path):
     assert status == {"a/x.txt": "copied"}
     assert (tmp_path / "raw" / "a" / "x.txt").read_bytes() == b"hello"
     # second call: already present with the right hash
-    assert fetch_raw(mirror=mirror, dest=tmp_path / "raw", files=[_entry("a/x.txt", b"hello")], progress=False) == {"a/x.txt": "ok"}
+    assert fetch_raw(mirror=mirror, dest=tmp_path / "raw", files=[_entry("a/x.txt", b"hello")], progress=False) == {
+        "a/x.txt": "ok"
+    }
 
 
 def test_checksum_mismatch_is_one_line_and_writes_nothing(tmp_path):

@@ -89,7 +89,13 @@ def test_text_encoder_real_model():
     from llmpredgraph.encoders.text import TextEncoder
 
     enc = TextEncoder("all-MiniLM-L6-v2")
-    X = enc.encode(["nausea. SOC: Gastrointestinal disorders", "vomiting. SOC: Gastrointestinal disorders", "alopecia. SOC: Skin disorders"])
+    X = enc.encode(
+        [
+            "nausea. SOC: Gastrointestinal disorders",
+            "vomiting. SOC: Gastrointestinal disorders",
+            "alopecia. SOC: Skin disorders",
+        ]
+    )
     assert X.shape == (3, 384)
     cos = X @ X.T / np.outer(np.linalg.norm(X, axis=1), np.linalg.norm(X, axis=1))
     assert cos[0, 1] > cos[0, 2]  # a real sentence model puts nausea nearer vomiting than alopecia

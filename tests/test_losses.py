@@ -39,8 +39,11 @@ def test_angle_similarity_hand_computed():
     # identical vectors: quotient 1 + 0i
     assert math.isclose(float(pairwise_angle_sim(y, y)), 1.0, rel_tol=1e-6)
     sims = pairwise_angle_sim(torch.cat([y, x]), torch.cat([y, y]))
-    assert math.isclose(float(angle_loss(torch.cat([y, x]), torch.cat([y, y]), torch.tensor([1.0, 0.0]), 2.0)),
-                        math.log(1 + math.exp(2 * (float(sims[1]) - float(sims[0])))), rel_tol=1e-5)
+    assert math.isclose(
+        float(angle_loss(torch.cat([y, x]), torch.cat([y, y]), torch.tensor([1.0, 0.0]), 2.0)),
+        math.log(1 + math.exp(2 * (float(sims[1]) - float(sims[0])))),
+        rel_tol=1e-5,
+    )
 
 
 def test_combined_loss_weights_switch_terms():

@@ -2,9 +2,9 @@ import math
 
 import numpy as np
 
-from llmpredgraph.experiment.baselines import knn_fp, se_mean
-from llmpredgraph.experiment.metrics import binary_metrics, dsf_metrics, evaluate
-from llmpredgraph.experiment.report import metrics_frame, paired_wilcoxon
+from llmpredgraph.baselines import knn_fp, se_mean
+from llmpredgraph.metrics.functions import binary_metrics, dsf_metrics, evaluate
+from llmpredgraph.reporting.summary import metrics_frame, paired_wilcoxon
 
 
 def test_dsf_metrics_by_hand():
@@ -29,7 +29,11 @@ def test_binary_metrics_by_hand():
 
 def test_evaluate_uses_known_pairs_and_sampled_negatives():
     R = np.array([[5, 0, 1], [0, 4, 0]])
-    pred = {"dsf": np.array([[4.0, 0, 2.0], [0, 5.0, 0]]), "dshf": np.array([[0.9, 0, 0.1], [0, 0.8, 0]]), "assoc": np.array([[0.9, 0.2, 0.7], [0.3, 0.8, 0.1]])}
+    pred = {
+        "dsf": np.array([[4.0, 0, 2.0], [0, 5.0, 0]]),
+        "dshf": np.array([[0.9, 0, 0.1], [0, 0.8, 0]]),
+        "assoc": np.array([[0.9, 0.2, 0.7], [0.3, 0.8, 0.1]]),
+    }
     m = evaluate(pred, R, np.array([0]), np.array([1]))
     assert math.isclose(m["dshf_auroc"], 1.0) and math.isclose(m["assoc_auroc"], 1.0)
     # all unknown pairs: positives .9 .7 .8 vs negatives .2 .3 .1 -> perfect
@@ -60,14 +64,14 @@ def test_paired_wilcoxon():
 
 
 def test_knn_offset_baseline_by_hand():
-    from llmpredgraph.experiment.baselines import knn_offset
+    from llmpredgraph.baselines import knn_offset
 
     # training drugs 0, 1 share side effect 0; drug 0 sits one class above drug 1 everywhere
     R = np.array([[5, 4, 0], [3, 0, 2], [0, 0, 0]])
     tan = np.eye(3)
     tan[2, 0], tan[2, 1] = 0.9, 0.1
     out = knn_offset(R, np.array([0, 1]), np.array([2]), tanimoto=tan, k=2, lam=0.0, shrink=1.0)
-    from llmpredgraph.experiment.baselines import additive_bias
+    from llmpredgraph.baselines import additive_bias
 
     mu, bd, bs = additive_bias(R[:2].astype(float), R[:2] > 0, lam=0.0)
     off = 0.9 * bd[0] + 0.1 * bd[1]

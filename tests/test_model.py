@@ -6,19 +6,29 @@ from llmpredgraph.graph.build import GraphBuilder
 from llmpredgraph.graph.decoder import EdgeDecoder
 from llmpredgraph.graph.edges import hierarchy_edges
 from llmpredgraph.graph.model import LinkModel, build_model
+from llmpredgraph.graph.pair_features import PairFeatures
 
 
 def _builder(bench, cfg, dim=8):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(bench.n_drugs, dim)).astype(np.float32)
     xs = rng.normal(size=(bench.n_side_effects, dim)).astype(np.float32)
-    return GraphBuilder(x, xs, bench.R, (x @ x.T).astype(np.float32), hierarchy_edges(bench.side_effects, bench.hierarchy), cfg.graph)
+    return GraphBuilder(
+        x, xs, bench.R, (x @ x.T).astype(np.float32), hierarchy_edges(bench.side_effects, bench.hierarchy), cfg.graph
+    )
 
 
 def test_plain_mlp_uses_the_same_decoder_class():
     cfg = Config()
     graph = build_model(cfg, 8, 6, 30)
-    mlp = build_model(cfg.model_copy(update={"model": cfg.model.model_copy(update={"message_passing": False, "label_propagation": False})}), 8, 6, 30)
+    mlp = build_model(
+        cfg.model_copy(
+            update={"model": cfg.model.model_copy(update={"message_passing": False, "label_propagation": False})}
+        ),
+        8,
+        6,
+        30,
+    )
     assert type(graph.decoder) is type(mlp.decoder) is EdgeDecoder
     assert graph.message_passing is not None and mlp.message_passing is None and mlp.propagation is None
     assert type(graph.encoder) is type(mlp.encoder)
@@ -26,7 +36,7 @@ def test_plain_mlp_uses_the_same_decoder_class():
 
 def test_decoder_heads_shapes_and_range():
     dec = EdgeDecoder(4, pair_dim=2, hidden=8)
-    out = dec(torch.randn(5, 4), torch.randn(5, 4), torch.randn(5, 2))
+    out = dec(torch.randn(5, 4), torch.randn(5, 4), PairFeatures(torch.randn(5, 2)))
     assert set(out) == {"dsf", "dshf", "assoc"} and all(v.shape == (5,) for v in out.values())
     assert torch.all((out["dsf"] >= 1) & (out["dsf"] <= 5))
 

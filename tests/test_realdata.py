@@ -27,7 +27,11 @@ def _ok(*args):
 
 def test_embed_twice_hits_cache(real_env):
     first = _ok("embed")
-    assert "drugs: 750 x 256" in first and "side effects: 994 x 384" in first and "[UNK] tokens over all SMILES: 0" in first
+    assert (
+        "drugs: 750 x 256" in first
+        and "side effects: 994 x 384" in first
+        and "[UNK] tokens over all SMILES: 0" in first
+    )
     second = _ok("embed", "--no-check-unk")
     assert "2 hit(s), 0 miss(es)" in second
 
@@ -51,8 +55,22 @@ def test_smoke_warm_fold(real_env, tmp_path):
     """One warm fold with short training: the bias baseline must beat the side-effect mean, as a
     drug's own other pairs carry its frequency level (reference: SCC .71 vs .49 on full training)."""
     out = tmp_path / "warm"
-    _ok("experiment", "--config", "configs/smoke.yaml", "--set", "protocol.kind=warm", "--set", "protocol.run_folds=[0]",
-        "--set", "baselines=[se_mean, bias]", "--set", "model.drug_embedding=true", "--out", str(out), "--quiet")
+    _ok(
+        "experiment",
+        "--config",
+        "configs/smoke.yaml",
+        "--set",
+        "protocol.kind=warm",
+        "--set",
+        "protocol.run_folds=[0]",
+        "--set",
+        "baselines=[se_mean, bias]",
+        "--set",
+        "model.drug_embedding=true",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     m = json.loads((out / "metrics.json").read_text())["0"]
     assert set(m) == {"graph", "mlp", "se_mean", "bias"}
     assert m["bias"]["dsf_scc"] > m["se_mean"]["dsf_scc"] + 0.1
@@ -65,8 +83,19 @@ def test_smoke_warm_fold(real_env, tmp_path):
 @pytest.mark.parametrize("mode", ["lora", "full"])
 def test_finetune_lm_modes_run_on_real_fold(real_env, tmp_path, mode):
     out = tmp_path / mode
-    text = _ok("finetune", "--fold", "0", "--set", f"contrastive.mode={mode}", "--set", "contrastive.lm_steps=2",
-               "--set", "contrastive.batch_size=8", "--out", str(out))
+    text = _ok(
+        "finetune",
+        "--fold",
+        "0",
+        "--set",
+        f"contrastive.mode={mode}",
+        "--set",
+        "contrastive.lm_steps=2",
+        "--set",
+        "contrastive.batch_size=8",
+        "--out",
+        str(out),
+    )
     assert f"mode {mode}: 2 steps" in text
     emb = np.load(out / "tuned_embeddings.npz")
     assert emb["drug"].shape == (750, 128) and emb["side_effect"].shape == (994, 128)

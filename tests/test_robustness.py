@@ -6,12 +6,14 @@ from click.testing import CliRunner
 from llmpredgraph.cli import main
 from llmpredgraph.config import Config
 from llmpredgraph.contrastive.stage import run_contrastive
+from llmpredgraph.contrastive.towers import Standardize
 from llmpredgraph.errors import UserError
-from llmpredgraph.experiment import runner
-from llmpredgraph.experiment.train import train_link_model
-from llmpredgraph.graph.build import GraphBuilder
-from llmpredgraph.graph.edges import hierarchy_edges
-from llmpredgraph.graph.model import build_model
+from llmpredgraph.pipeline.features import NodeFeatures
+from llmpredgraph.pipeline.pipeline import Pipeline
+from llmpredgraph.pipeline.support import SupportData
+from llmpredgraph.pipeline.tower import DrugTower
+from llmpredgraph.protocols.cold import cold_sampler, cold_validator
+from llmpredgraph.workflows import experiment as runner
 
 from .test_cli import TINY
 
@@ -36,7 +38,9 @@ def test_ctrl_c_mid_fold_keeps_finished_folds_and_resume_completes(tmp_path, mon
     assert not (out / "folds" / "fold_1").exists()  # nothing half-written
     assert not (out / "summary.md").exists()
     monkeypatch.setattr(runner, "run_fold", real)
-    res = CliRunner().invoke(main, ["experiment", "--config", str(cfg), "--out", str(out), "--resume", "--quiet"], catch_exceptions=False)
+    res = CliRunner().invoke(
+        main, ["experiment", "--config", str(cfg), "--out", str(out), "--resume", "--quiet"], catch_exceptions=False
+    )
     assert res.exit_code == 0
     assert all((out / "folds" / f"fold_{k}" / "metrics.json").is_file() for k in range(3))
     assert (out / "summary.md").is_file()
@@ -46,10 +50,12 @@ def test_nan_loss_stops_with_the_step(bench):
     cfg = Config(model={"hidden": 8}, train={"epochs": 3})
     x = np.full((bench.n_drugs, 4), np.nan, dtype=np.float32)
     xs = np.ones((bench.n_side_effects, 4), dtype=np.float32)
-    builder = GraphBuilder(x, xs, bench.R, np.eye(bench.n_drugs, dtype=np.float32), hierarchy_edges(bench.side_effects, bench.hierarchy), cfg.graph)
-    model = build_model(cfg, 4, 4, bench.n_side_effects)
+    feats = NodeFeatures(x, xs, np.eye(bench.n_drugs, dtype=np.float32), DrugTower("standardize", Standardize(4)))
+    pipe = Pipeline(cfg, feats, SupportData.from_benchmark(bench, np.zeros((bench.n_drugs, 8))))
+    fit, val = np.arange(14), np.arange(14, 17)
+    sampler = cold_sampler(pipe.builder, bench.R, fit, cfg.train, pipe.uses_graph)
     with pytest.raises(UserError, match="NaN/inf at epoch 1"):
-        train_link_model(model, builder, bench.R, np.arange(14), np.arange(14, 17), cfg, 0, progress=False)
+        pipe.fit(sampler, cold_validator(pipe, bench.R, fit, val, 0), seed=0, progress=False)
 
 
 def test_nan_in_contrastive_stage_names_the_step(bench):
@@ -80,17 +86,17 @@ def test_wrong_override_types():
 
 
 def test_threads_setting_is_applied():
-    from llmpredgraph.experiment.fold import set_threads
+    from llmpredgraph.runtime import set_threads
 
     before = torch.get_num_threads()
-    set_threads(Config(threads=1))
+    set_threads(Config(threads=1).threads)
     assert torch.get_num_threads() == 1
     torch.set_num_threads(before)
 
 
 def test_train_refuses_a_warm_config(tmp_path):
     from llmpredgraph.config import load_config
-    from llmpredgraph.serving.train_full import train_full
+    from llmpredgraph.workflows.train import train_full
 
     with pytest.raises(UserError, match="cold setting"):
         train_full(load_config("configs/warm.yaml"), tmp_path / "m", progress=False)

@@ -6,19 +6,21 @@ import numpy as np
 import pytest
 import torch
 
+from llmpredgraph.baselines import additive_bias, bias
 from llmpredgraph.config import Config, load_config
 from llmpredgraph.errors import UserError
-from llmpredgraph.experiment.baselines import additive_bias, bias
-from llmpredgraph.experiment.features import Inputs
-from llmpredgraph.experiment.metrics import evaluate
-from llmpredgraph.experiment.splits import carve_validation_pairs, hide_pairs, only_pairs, warm_folds
-from llmpredgraph.experiment.warm import run_warm_fold, warm_sampler
 from llmpredgraph.graph.build import HAS, GraphBuilder
 from llmpredgraph.graph.edges import hierarchy_edges
 from llmpredgraph.graph.label_propagation import LabelPropagation
+from llmpredgraph.metrics.functions import evaluate
+from llmpredgraph.pipeline.features import Inputs
+from llmpredgraph.protocols import Fold, WarmProtocol, run_fold
+from llmpredgraph.protocols.splits import carve_validation_pairs, hide_pairs, only_pairs, warm_folds
+from llmpredgraph.protocols.warm import warm_sampler
 
 TINY = {
-    "name": "tinywarm", "data": "synthetic",
+    "name": "tinywarm",
+    "data": "synthetic",
     "encoders": {"drug": {"kind": "hash"}, "side_effect": {"kind": "hash"}, "hash_dim": 16},
     "contrastive": {"steps": 5, "dim": 8, "hidden": 16, "batch_size": 8, "plot": False},
     "graph": {"drug_knn": {"k": 3}, "se_cooc": {"k": 3}},
@@ -55,22 +57,32 @@ def test_hide_and_only_pairs_by_hand():
 def test_sampler_hides_its_positives_from_the_graph(bench):
     R = bench.R
     x = np.random.default_rng(0).normal(size=(bench.n_drugs, 4)).astype(np.float32)
-    builder = GraphBuilder(x, np.eye(bench.n_side_effects, dtype=np.float32), R, (x @ x.T).astype(np.float32),
-                           hierarchy_edges(bench.side_effects, bench.hierarchy), Config().graph)
-    draw = warm_sampler(builder, R, R == 0, Config().train, graph=True)
+    builder = GraphBuilder(
+        x,
+        np.eye(bench.n_side_effects, dtype=np.float32),
+        R,
+        (x @ x.T).astype(np.float32),
+        hierarchy_edges(bench.side_effects, bench.hierarchy),
+        Config().graph,
+    )
+    draw = warm_sampler(builder, R, R == 0, Config().train, support=np.arange(bench.n_drugs))
     data, d, s, cls = draw(np.random.default_rng(0))
     pos = set(zip(d[: len(cls)].tolist(), s[: len(cls)].tolist()))
     edges = set(zip(*data[HAS].edge_index.tolist()))
     assert pos and not pos & edges  # a supervised pair is never its own edge
     assert pos | edges == _pairset(np.argwhere(R > 0))  # every other known pair stays visible
-    assert all(R[a, b] == 0 for a, b in zip(d[len(cls):], s[len(cls):]))  # negatives are unknown pairs
+    assert all(R[a, b] == 0 for a, b in zip(d[len(cls) :], s[len(cls) :]))  # negatives are unknown pairs
     np.testing.assert_array_equal(cls, [R[a, b] for a, b in zip(d[: len(cls)], s[: len(cls)])])
 
 
 def _tiny_inputs(bench):
     rng = np.random.default_rng(0)
-    return Inputs(rng.normal(size=(bench.n_drugs, 6)).astype(np.float32), rng.normal(size=(bench.n_side_effects, 5)).astype(np.float32),
-                  np.zeros((bench.n_drugs, 8)), np.eye(bench.n_drugs, dtype=np.float32))
+    return Inputs(
+        rng.normal(size=(bench.n_drugs, 6)).astype(np.float32),
+        rng.normal(size=(bench.n_side_effects, 5)).astype(np.float32),
+        np.zeros((bench.n_drugs, 8)),
+        np.eye(bench.n_drugs, dtype=np.float32),
+    )
 
 
 def test_warm_fold_is_blind_to_held_out_classes(bench):
@@ -78,17 +90,18 @@ def test_warm_fold_is_blind_to_held_out_classes(bench):
     cfg = Config.model_validate(TINY)
     train, test = warm_folds(bench.R, 3, 0)[0]
     inputs = _tiny_inputs(bench)
-    a = run_warm_fold(bench, inputs, train, test, cfg, 0, progress=False)
+    fold = Fold(0, cfg.seed, train, test)
+    a = run_fold(WarmProtocol(bench, cfg), fold, inputs, progress=False)
     changed = bench.R.copy()
     changed[test[:, 0], test[:, 1]] = 6 - changed[test[:, 0], test[:, 1]]  # 1<->5, 2<->4, still known
-    b = run_warm_fold(bench.__class__(**{**bench.__dict__, "R": changed}), inputs, train, test, cfg, 0, progress=False)
-    score_cols = [c for c in a["predictions"].columns if c.endswith(("_dsf", "_dshf", "_assoc"))]
-    assert set(a["metrics"]) == {"graph", "mlp", "se_mean", "bias", "knn_fp"}
-    np.testing.assert_array_equal(a["predictions"][score_cols].to_numpy(), b["predictions"][score_cols].to_numpy())
-    assert a["metrics"]["bias"]["dsf_scc"] != b["metrics"]["bias"]["dsf_scc"]
+    b = run_fold(WarmProtocol(bench.__class__(**{**bench.__dict__, "R": changed}), cfg), fold, inputs, progress=False)
+    score_cols = [c for c in a.predictions.columns if c.endswith(("_dsf", "_dshf", "_assoc"))]
+    assert set(a.metrics) == {"graph", "mlp", "se_mean", "bias", "knn_fp"}
+    np.testing.assert_array_equal(a.predictions[score_cols].to_numpy(), b.predictions[score_cols].to_numpy())
+    assert a.metrics["bias"]["dsf_scc"] != b.metrics["bias"]["dsf_scc"]
     # only held-out pairs and sampled unknown pairs are scored
     held = {(bench.drug_names[d], bench.se_names[s]) for d, s in test}
-    p = a["predictions"]
+    p = a.predictions
     assert {(d, s) for d, s, c in zip(p["drug"], p["side_effect"], p["true_class"]) if c > 0} == held
 
 
@@ -134,11 +147,12 @@ def test_own_drug_features_by_hand():
     data.support = torch.tensor([0, 1])
     f = LabelPropagation(own=True, shrink=0.0)(data, torch.tensor([0, 1]), torch.tensor([1, 1]))
     # se means: [3, 3]; drug 0 offset ((5-3)+(3-3))/2 = 1, drug 1 offset (1-3)/1 = -2
-    np.testing.assert_allclose(f[:, 3].numpy(), [0.5, -1.0])
+    np.testing.assert_allclose(f.columns[:, 3].numpy(), [0.5, -1.0])
     # prior class se mean + offset = [4, 1] -> scaled (c-3)/2
-    np.testing.assert_allclose(f[:, -1].numpy(), [0.5, -1.0])
+    np.testing.assert_allclose(f.dsf_prior.numpy(), [0.5, -1.0])
     # popularity of se 1 (1/2) times degree relative to the mean drug (2/1.5, 1/1.5)
-    np.testing.assert_allclose(f[:, -2].numpy(), [0.5 * 2 / 1.5, 0.5 * 1 / 1.5], rtol=1e-6)
+    np.testing.assert_allclose(f.assoc_prior.numpy(), [0.5 * 2 / 1.5, 0.5 * 1 / 1.5], rtol=1e-6)
+    assert f.dshf_prior is None and f.dim == 6
     assert LabelPropagation().out_dim == 4 and LabelPropagation(own=True).out_dim == 6
 
 
@@ -156,7 +170,9 @@ def test_ridge_bias_matches_the_bias_baseline():
     rng = np.random.default_rng(0)
     Y = rng.integers(0, 6, size=(7, 5)).astype(float)
     mu, bd, bs = additive_bias(Y, Y > 0, lam=3.0)
-    tmu, tbd, tbs = ridge_bias(torch.as_tensor(Y, dtype=torch.float32), torch.as_tensor(Y > 0, dtype=torch.float32), 3.0)
+    tmu, tbd, tbs = ridge_bias(
+        torch.as_tensor(Y, dtype=torch.float32), torch.as_tensor(Y > 0, dtype=torch.float32), 3.0
+    )
     np.testing.assert_allclose([float(tmu)], [mu], rtol=1e-5)
     np.testing.assert_allclose(tbd.numpy(), bd, atol=1e-5)
     np.testing.assert_allclose(tbs.numpy(), bs, atol=1e-5)
@@ -177,14 +193,14 @@ def test_neighbour_offsets_give_a_query_drug_its_neighbours_offset():
     lp = LabelPropagation(offsets=True, bias_shrink=0.0, resid_shrink=1.0)
     f = lp(data, torch.tensor([2, 2]), torch.tensor([0, 1]))
     # exact additive data: mu 3.5, drug offsets +1 / -1, se offsets +.5 / -.5, residuals 0
-    np.testing.assert_allclose(f[:, 2].numpy(), [(0.75 - 0.25) / 2] * 2, atol=1e-5)
-    np.testing.assert_allclose(f[:, 3].numpy(), [0, 0], atol=1e-5)
+    np.testing.assert_allclose(f.columns[:, 2].numpy(), [(0.75 - 0.25) / 2] * 2, atol=1e-5)
+    np.testing.assert_allclose(f.columns[:, 3].numpy(), [0, 0], atol=1e-5)
     # prior class: 3.5 + se offset + 0.5 neighbour offset -> 4.5 and 3.5
-    np.testing.assert_allclose(f[:, -1].numpy(), [(4.5 - 3) / 2, (3.5 - 3) / 2], atol=1e-5)
-    assert lp.out_dim == f.shape[1] == 7
+    np.testing.assert_allclose(f.dsf_prior.numpy(), [(4.5 - 3) / 2, (3.5 - 3) / 2], atol=1e-5)
+    assert lp.out_dim == f.dim == f.matrix().shape[1] == 7
     # high-frequency prior: drug 0 (classes 5, 4) is high everywhere, drug 1 (3, 2) nowhere, so
     # mu .5, offsets +.5 / -.5 and the query gets .5 + (.75 * .5 - .25 * .5) = .75
-    np.testing.assert_allclose(f[:, -3].numpy(), [0.75, 0.75], atol=1e-5)
+    np.testing.assert_allclose(f.dshf_prior.numpy(), [0.75, 0.75], atol=1e-5)
 
 
 def test_neighbour_offsets_scale_popularity_by_neighbour_degree():
@@ -201,4 +217,4 @@ def test_neighbour_offsets_scale_popularity_by_neighbour_degree():
     data.support = torch.tensor([0, 1])
     f = LabelPropagation(offsets=True)(data, torch.tensor([2, 2, 1]), torch.tensor([0, 1, 1]))
     # popularity [1, .5, .5] x degree / 2: query (neighbour degree 3) -> 1.5 (clipped 1), .75; drug 1 (own 1) -> .25
-    np.testing.assert_allclose(f[:, -2].numpy(), [1.0, 0.75, 0.25], atol=1e-6)
+    np.testing.assert_allclose(f.assoc_prior.numpy(), [1.0, 0.75, 0.25], atol=1e-6)

@@ -8,7 +8,9 @@ from torch import nn
 
 
 def cosent_loss(sim: torch.Tensor, scores: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
-    """CoSENT: log(1 + sum over pairs (i, j) with scores[i] > scores[j] of exp(scale * (sim[j] - sim[i])))."""
+    """CoSENT: log(1 + sum over pairs (i, j) with scores[i] > scores[j] of exp(scale * (sim[j] - sim[i]))).
+
+    sim, scores: [n] predicted similarity and target score of n pairs -> scalar."""
     diff = scale * (sim[None, :] - sim[:, None])  # [i, j] = scale * (sim_j - sim_i)
     ranked = scores[:, None] > scores[None, :]
     terms = diff[ranked]
@@ -16,13 +18,17 @@ def cosent_loss(sim: torch.Tensor, scores: torch.Tensor, scale: float = 20.0) ->
 
 
 def mnrl_loss(anchors: torch.Tensor, positives: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
-    """Multiple-negatives ranking: each anchor's positive against the other positives in the batch."""
+    """Multiple-negatives ranking: each anchor's positive against the other positives in the batch.
+
+    anchors, positives: [n, d] -> scalar."""
     logits = scale * F.normalize(anchors, dim=-1) @ F.normalize(positives, dim=-1).T
     return F.cross_entropy(logits, torch.arange(len(anchors), device=anchors.device))
 
 
 def pairwise_angle_sim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """AnglE's similarity: |sum of the normalised complex quotient x / y| with halves as (re, im)."""
+    """AnglE's similarity: |sum of the normalised complex quotient x / y| with halves as (re, im).
+
+    x, y: [n, d] with d even -> [n]."""
     a, b = torch.chunk(x, 2, dim=1)
     c, d = torch.chunk(y, 2, dim=1)
     z = (c**2 + d**2).sum(dim=1, keepdim=True)
@@ -35,7 +41,7 @@ def pairwise_angle_sim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def angle_loss(x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
-    """AnglE: CoSENT ranking applied to the angle similarity."""
+    """AnglE: CoSENT ranking applied to the angle similarity. x, y: [n, d]; scores: [n] -> scalar."""
     return cosent_loss(pairwise_angle_sim(x, y), scores, scale)
 
 
@@ -44,7 +50,9 @@ class CoSENTLoss(nn.Module):
         super().__init__()
         self.scale = scale
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, positive: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, positive: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return cosent_loss(F.cosine_similarity(x, y, dim=-1), scores, self.scale)
 
 
@@ -53,7 +61,9 @@ class MNRLoss(nn.Module):
         super().__init__()
         self.scale = scale
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, positive: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, positive: torch.Tensor | None = None
+    ) -> torch.Tensor:
         # Only rows marked positive act as (anchor, positive); the other rows' positives are the negatives.
         pos = positive if positive is not None else scores > 0
         if pos.sum() < 2:
@@ -66,7 +76,9 @@ class AnglELoss(nn.Module):
         super().__init__()
         self.scale = scale
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, positive: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, positive: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return angle_loss(x, y, scores, self.scale)
 
 
@@ -80,5 +92,7 @@ class CombinedLoss(nn.Module):
         if not any(w > 0 for w in self.weights.values()):
             raise ValueError("at least one contrastive loss weight must be positive")
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, positive: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, scores: torch.Tensor, positive: torch.Tensor | None = None
+    ) -> torch.Tensor:
         return sum(w * self.terms[k](x, y, scores, positive) for k, w in self.weights.items() if w > 0)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..units import to_fraction
+
 
 @dataclass
 class PairSet:
@@ -31,7 +33,9 @@ def _cosine(M: np.ndarray) -> np.ndarray:
     return U @ U.T
 
 
-def _top_and_random(sim: np.ndarray, per_anchor: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _top_and_random(
+    sim: np.ndarray, per_anchor: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each row: its per_anchor//2 most similar other rows and as many random others."""
     n = len(sim)
     s = sim.copy()
@@ -86,9 +90,15 @@ def drug_se_pairs(R: np.ndarray, train_idx: np.ndarray, per_anchor: int, rng: np
         b = np.concatenate([pos, neg])
         a_list.append(np.full(len(b), drug))
         b_list.append(b)
-        s_list.append(row[b] / 5.0)
+        s_list.append(to_fraction(row[b]))
         p_list.append(np.arange(len(b)) == 0)
-    return PairSet("drug_se", np.concatenate(a_list), np.concatenate(b_list), np.concatenate(s_list).astype(np.float32), np.concatenate(p_list))
+    return PairSet(
+        "drug_se",
+        np.concatenate(a_list),
+        np.concatenate(b_list),
+        np.concatenate(s_list).astype(np.float32),
+        np.concatenate(p_list),
+    )
 
 
 BUILDERS = {"drug_drug": drug_drug_pairs, "se_se": se_se_pairs, "drug_se": drug_se_pairs}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 
@@ -14,7 +13,7 @@ from ..config import ContrastiveCfg, DrugEncoderCfg
 from ..errors import UserError
 from .losses import CombinedLoss
 from .pairs import PairSet, build_pairs
-from .towers import FrozenTower, LMTower, ProjectionHead, Standardize
+from .towers import FrozenTower, LMTower, ProjectionHead, Standardize, adapt_lm
 
 
 @dataclass
@@ -29,18 +28,19 @@ class ContrastiveResult:
 
 def _sample(ps: PairSet, n: int, rng: np.random.Generator):
     i = rng.integers(0, len(ps), size=min(n, len(ps)))
-    return (torch.as_tensor(ps.a[i]), torch.as_tensor(ps.b[i]), torch.as_tensor(ps.score[i]), torch.as_tensor(ps.positive[i]))
+    return (
+        torch.as_tensor(ps.a[i]),
+        torch.as_tensor(ps.b[i]),
+        torch.as_tensor(ps.score[i]),
+        torch.as_tensor(ps.positive[i]),
+    )
 
 
 def _lm_tower(mode: str, lm_cfg: DrugEncoderCfg, smiles: list[str], fit_idx: np.ndarray, cfg: ContrastiveCfg):
     from ..encoders.smiles_lm import SmilesLMEncoder
 
     enc = SmilesLMEncoder(lm_cfg.model, lm_cfg.pooling, lm_cfg.max_length, lm_cfg.batch_size)
-    model = copy.deepcopy(enc.model)
-    if mode == "lora":
-        from peft import LoraConfig, get_peft_model
-
-        model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=["query", "value"], lora_dropout=0.05))
+    model = adapt_lm(enc.model, mode, cfg.lora_r, cfg.lora_alpha)
     raw_fit = enc.encode([smiles[i] for i in fit_idx], model=model)
     head = ProjectionHead(Standardize.fit(raw_fit), raw_fit.shape[1], cfg.hidden, cfg.dim)
     return LMTower(enc, model, smiles, head)
@@ -63,7 +63,10 @@ def run_contrastive(
     fit_idx = np.asarray(fit_idx)
     kinds = [k for k in ("drug_drug", "se_se", "drug_se") if getattr(cfg.pairs, k)]
     if not kinds:
-        raise UserError("the contrastive stage has every pair type switched off", "enable one of contrastive.pairs.*, or set contrastive.enabled: false")
+        raise UserError(
+            "the contrastive stage has every pair type switched off",
+            "enable one of contrastive.pairs.*, or set contrastive.enabled: false",
+        )
     pairs = build_pairs(R, fit_idx, kinds, cfg.pairs.per_anchor, seed)
     se_seen = np.flatnonzero((R[fit_idx] > 0).any(0))
     se_head = ProjectionHead(Standardize.fit(X_se[se_seen]), X_se.shape[1], cfg.hidden, cfg.dim)
@@ -71,11 +74,16 @@ def run_contrastive(
     lm_mode = cfg.mode in ("lora", "full")
     if lm_mode:
         if smiles is None or lm_cfg is None or lm_cfg.kind != "lm":
-            raise UserError(f"contrastive mode {cfg.mode!r} needs a SMILES language model", "set encoders.drug.kind: lm or contrastive.mode: projection")
+            raise UserError(
+                f"contrastive mode {cfg.mode!r} needs a SMILES language model",
+                "set encoders.drug.kind: lm or contrastive.mode: projection",
+            )
         drug_tower = _lm_tower(cfg.mode, lm_cfg, smiles, fit_idx, cfg)
         steps = cfg.lm_steps
     else:
-        drug_tower = FrozenTower(X_drug, ProjectionHead(Standardize.fit(X_drug[fit_idx]), X_drug.shape[1], cfg.hidden, cfg.dim))
+        drug_tower = FrozenTower(
+            X_drug, ProjectionHead(Standardize.fit(X_drug[fit_idx]), X_drug.shape[1], cfg.hidden, cfg.dim)
+        )
         steps = cfg.steps
     towers = {"drug": drug_tower, "se": se_tower}
     sides = {"drug_drug": ("drug", "drug"), "se_se": ("se", "se"), "drug_se": ("drug", "se")}
@@ -97,7 +105,10 @@ def run_contrastive(
             left, right = sides[ps.kind]
             loss = loss_fn(towers[left](a), towers[right](b), score, pos)
             if not torch.isfinite(loss):
-                raise UserError(f"contrastive loss became NaN/inf at step {step} ({cfg.mode} mode, {ps.kind} pairs)", "lower contrastive.lr or contrastive.scale")
+                raise UserError(
+                    f"contrastive loss became NaN/inf at step {step} ({cfg.mode} mode, {ps.kind} pairs)",
+                    "lower contrastive.lr or contrastive.scale",
+                )
             loss.backward()  # per pair type: frees each LM graph before the next (memory)
             total += float(loss.detach())
         opt.step()
@@ -110,7 +121,13 @@ def run_contrastive(
         else:
             drug = drug_tower(torch.arange(len(X_drug))).numpy()
         se = se_tower(torch.arange(len(X_se))).numpy()
-    info = {"mode": cfg.mode, "steps": steps, "pairs": {p.kind: len(p) for p in pairs}, "seconds": time.perf_counter() - t0,
-            "loss_first": history[0] if history else None, "loss_last": float(np.mean(history[-10:])) if history else None}
+    info = {
+        "mode": cfg.mode,
+        "steps": steps,
+        "pairs": {p.kind: len(p) for p in pairs},
+        "seconds": time.perf_counter() - t0,
+        "loss_first": history[0] if history else None,
+        "loss_last": float(np.mean(history[-10:])) if history else None,
+    }
     lm_state = {k: v for k, v in drug_tower.model.state_dict().items()} if lm_mode else None
     return ContrastiveResult(drug.astype(np.float32), se.astype(np.float32), drug_tower.head, se_head, lm_state, info)

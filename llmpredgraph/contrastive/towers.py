@@ -16,7 +16,7 @@ class Standardize(nn.Module):
         self.register_buffer("std", torch.ones(dim))
 
     @classmethod
-    def fit(cls, X: np.ndarray | torch.Tensor) -> "Standardize":
+    def fit(cls, X: np.ndarray | torch.Tensor) -> Standardize:
         X = torch.as_tensor(X, dtype=torch.float32)
         mod = cls(X.shape[1])
         mod.mean.copy_(X.mean(0))
@@ -50,6 +50,23 @@ class FrozenTower(nn.Module):
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         return self.head(self.X[idx])
+
+
+def adapt_lm(model: nn.Module, mode: str, lora_r: int = 8, lora_alpha: int = 16) -> nn.Module:
+    """A trainable copy of a loaded LM: LoRA adapters on attention query/value ('lora') or all
+    weights ('full'). The one place that wraps a model, for training and for reloading."""
+    import copy
+
+    model = copy.deepcopy(model)
+    if mode == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(
+            model, LoraConfig(r=lora_r, lora_alpha=lora_alpha, target_modules=["query", "value"], lora_dropout=0.05)
+        )
+    elif mode != "full":
+        raise ValueError(f"unknown LM tuning mode {mode!r}")
+    return model
 
 
 class LMTower(nn.Module):

@@ -12,9 +12,8 @@ import pandas as pd
 
 from ..atomic import atomic_path, sha256_file
 from ..errors import UserError
-from ..paths import processed_dir
+from ..units import CLASSES, is_high
 
-HIGH_FREQ_CLASS = 4
 FILES = ("R.npy", "drugs.csv", "side_effects.csv", "hierarchy.csv", "manifest.json")
 
 
@@ -79,8 +78,8 @@ class Benchmark:
             "drugs": int(self.n_drugs),
             "side_effects": int(self.n_side_effects),
             "known_pairs": int(known.sum()),
-            "class_histogram": {int(c): int((classes == c).sum()) for c in range(1, 6)},
-            "high_frequency_share": float((classes >= HIGH_FREQ_CLASS).mean()) if len(classes) else 0.0,
+            "class_histogram": {int(c): int((classes == c).sum()) for c in CLASSES},
+            "high_frequency_share": float(is_high(classes).mean()) if len(classes) else 0.0,
             "density": float(known.mean()),
         }
 
@@ -120,13 +119,3 @@ class Benchmark:
             g.add_edge(row.parent, row.child)
         return cls(np.load(folder / "R.npy"), drugs, ses, g, manifest)
 
-
-def load_benchmark(source: str | Path | None = None, *, learnable: bool = True) -> Benchmark:
-    """Load the processed benchmark ('synthetic' gives the tiny generated one)."""
-    if source is not None and str(source) == "synthetic":
-        from .synthetic import synthetic_benchmark
-
-        bench = synthetic_benchmark()
-    else:
-        bench = Benchmark.load(source if source is not None else processed_dir())
-    return bench.learnable() if learnable else bench

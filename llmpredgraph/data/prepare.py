@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from .benchmark import Benchmark
 from .fetch import verify_raw
 from .meddra import ancestors_by_level, pt_index, read_hierarchy, restrict_to
 from .registry import RAW_FILES
-from .smiles import canonical
+from .smiles import canonical, duplicate_groups
 
 
 def _norm(name: str) -> str:
@@ -54,18 +53,6 @@ def align_smiles(drug_names: list[str], id_table: pd.DataFrame, smiles_table: pd
     out.insert(0, "name", drug_names)
     out["canonical_smiles"] = [canonical(s) if s else None for s in out["smiles"]]
     out["has_smiles"] = out["canonical_smiles"].notna()
-    return out
-
-
-def duplicate_groups(canon: pd.Series) -> np.ndarray:
-    """Group id (0..) for drugs sharing a canonical SMILES with another drug, else -1."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, s in enumerate(canon):
-        if isinstance(s, str):
-            groups[s].append(i)
-    out = np.full(len(canon), -1, dtype=int)
-    for gid, members in enumerate(m for m in groups.values() if len(m) > 1):
-        out[members] = gid
     return out
 
 

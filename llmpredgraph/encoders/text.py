@@ -32,5 +32,7 @@ class TextEncoder(Encoder):
         return self._ident
 
     def encode(self, inputs: list[str], progress: bool = False) -> np.ndarray:
-        vecs = self.model.encode(list(inputs), batch_size=self.batch_size, show_progress_bar=progress, convert_to_numpy=True)
+        vecs = self.model.encode(
+            list(inputs), batch_size=self.batch_size, show_progress_bar=progress, convert_to_numpy=True
+        )
         return np.asarray(vecs, dtype=np.float32)

@@ -36,7 +36,9 @@ class GraphBuilder:
     contribute no labels: they appear as nodes whose only incoming edges are kNN links from support.
     """
 
-    def __init__(self, x_drug: np.ndarray, x_se: np.ndarray, R: np.ndarray, S_drug: np.ndarray, hier: torch.Tensor, cfg: GraphCfg):
+    def __init__(
+        self, x_drug: np.ndarray, x_se: np.ndarray, R: np.ndarray, S_drug: np.ndarray, hier: torch.Tensor, cfg: GraphCfg
+    ):
         self.x_drug = torch.as_tensor(x_drug, dtype=torch.float32)
         self.x_se = torch.as_tensor(x_se, dtype=torch.float32)
         self.R, self.S, self.hier, self.cfg = R, S_drug, hier, cfg

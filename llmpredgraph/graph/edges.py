@@ -5,14 +5,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..units import to_fraction
+
 
 def cosine_matrix(X: np.ndarray) -> np.ndarray:
+    """X: [n, d] -> [n, n] cosine similarity (float32)."""
     U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
     return (U @ U.T).astype(np.float32)
 
 
 def tanimoto_matrix(F: np.ndarray) -> np.ndarray:
-    """Tanimoto similarity of binary fingerprints (rows)."""
+    """F: [n, bits] fingerprints (non-zero = set) -> [n, n] Tanimoto similarity (float32)."""
     F = (F > 0).astype(np.float32)
     inter = F @ F.T
     cnt = F.sum(1)
@@ -20,7 +23,8 @@ def tanimoto_matrix(F: np.ndarray) -> np.ndarray:
 
 
 def drug_similarity(kind: str, x: np.ndarray, tanimoto: np.ndarray) -> np.ndarray:
-    """What drug-drug kNN edges rank by (graph.knn_similarity): embedding cosine, Tanimoto, or their mean."""
+    """[n, n] similarity that drug-drug kNN edges rank by (graph.knn_similarity): cosine of x [n, d],
+    Tanimoto [n, n], or their mean."""
     if kind == "embedding":
         return cosine_matrix(x)
     if kind == "fingerprint":
@@ -31,7 +35,8 @@ def drug_similarity(kind: str, x: np.ndarray, tanimoto: np.ndarray) -> np.ndarra
 def knn_edges(S: np.ndarray, query: np.ndarray, support: np.ndarray, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Each query drug's k most similar *support* drugs (never itself): edges support -> query.
 
-    Returns (edge_index [2, E] as (src, dst), similarity [E]).
+    S: [n_drug, n_drug]; query: [q]; support: [s]. Returns (edge_index [2, q * k] as (src, dst),
+    similarity [q * k]).
     """
     query, support = np.asarray(query), np.asarray(support)
     sub = S[np.ix_(query, support)].copy()
@@ -45,14 +50,18 @@ def knn_edges(S: np.ndarray, query: np.ndarray, support: np.ndarray, k: int) -> 
 
 
 def drug_se_edges(R: np.ndarray, support: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Known pairs of support drugs: (drug, side effect) edges with weight class / 5."""
+    """Known pairs of support drugs: edge_index [2, E] (drug, side effect) and weight [E] = class / 5.
+
+    R: [n_drug, n_se] classes (0 = unknown); only the rows in `support` are read."""
     sub = R[support]
     r, c = np.nonzero(sub)
-    return torch.as_tensor(np.stack([np.asarray(support)[r], c]), dtype=torch.long), torch.as_tensor(sub[r, c] / 5.0, dtype=torch.float32)
+    return torch.as_tensor(np.stack([np.asarray(support)[r], c]), dtype=torch.long), torch.as_tensor(
+        to_fraction(sub[r, c]), dtype=torch.float32
+    )
 
 
 def hierarchy_edges(side_effects, hierarchy) -> torch.Tensor:
-    """Side effects that share a MedDRA HLT, both directions (labels are not used)."""
+    """edge_index [2, E] between side effects that share a MedDRA HLT, both directions (no labels)."""
     by_hlt: dict[str, list[int]] = {}
     for j, code in enumerate(side_effects["pt_code"].astype(str)):
         node = f"pt:{code}"
@@ -66,7 +75,8 @@ def hierarchy_edges(side_effects, hierarchy) -> torch.Tensor:
 
 
 def cooc_edges(R: np.ndarray, support: np.ndarray, k: int) -> torch.Tensor:
-    """Each side effect's k strongest Jaccard co-occurrences over support drugs: edges neighbour -> it."""
+    """edge_index [2, E]: each side effect's k strongest Jaccard co-occurrences over the support
+    drugs' rows of R [n_drug, n_se], as edges neighbour -> it."""
     K = torch.as_tensor(R[support] > 0, dtype=torch.float32)
     inter = K.T @ K
     cnt = K.sum(0)

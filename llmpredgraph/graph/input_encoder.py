@@ -7,10 +7,30 @@ from torch import nn
 
 
 class InputEncoder(nn.Module):
-    def __init__(self, drug_dim: int, se_dim: int, hidden: int, n_se: int = 0, se_embedding: bool = False, dropout: float = 0.0, n_drug: int = 0, drug_embedding: bool = False):
+    """x_drug [n_drug, drug_dim], x_se [n_se, se_dim] -> {'drug': [n_drug, hidden], 'side_effect': [n_se, hidden]}."""
+
+    def __init__(
+        self,
+        drug_dim: int,
+        se_dim: int,
+        hidden: int,
+        n_se: int = 0,
+        se_embedding: bool = False,
+        dropout: float = 0.0,
+        n_drug: int = 0,
+        drug_embedding: bool = False,
+    ):
         super().__init__()
-        self.settings = {"drug_dim": drug_dim, "se_dim": se_dim, "hidden": hidden, "n_se": n_se, "se_embedding": se_embedding, "dropout": dropout,
-                         "n_drug": n_drug, "drug_embedding": drug_embedding}
+        self.settings = {
+            "drug_dim": drug_dim,
+            "se_dim": se_dim,
+            "hidden": hidden,
+            "n_se": n_se,
+            "se_embedding": se_embedding,
+            "dropout": dropout,
+            "n_drug": n_drug,
+            "drug_embedding": drug_embedding,
+        }
         self.drug = nn.Sequential(nn.Linear(drug_dim, hidden), nn.LayerNorm(hidden))
         self.se = nn.Sequential(nn.Linear(se_dim, hidden), nn.LayerNorm(hidden))
         self.se_emb = nn.Embedding(n_se, hidden) if se_embedding and n_se else None

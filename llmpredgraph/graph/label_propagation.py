@@ -6,39 +6,55 @@ import torch
 from torch import nn
 from torch_geometric.utils import softmax
 
-from ..data.benchmark import HIGH_FREQ_CLASS
+from ..units import MAX_CLASS, MIN_CLASS, centre, from_fraction, is_high, scale_offset
 from .build import HAS, SIMILAR
 from .offsets import neighbour_offsets, ridge_bias
+from .pair_features import PairFeatures
 
 
 class LabelPropagation(nn.Module):
-    """Pair features from support labels reached through the graph. Columns:
+    """Pair features from support labels reached through the graph (a `PairFeatures`). Columns:
 
     - share of similar drugs with the side effect, their mean class on it (softmax(sim / temperature) weights);
     - offsets: the similar drugs' mean drug offset (ridge drug bias) and their shrunk mean residual
       on this side effect (similarity-proportional weights);
     - own (warm protocol, where a drug's other pairs are in the graph): the drug's count of known
       pairs and its shrunk mean offset from the side-effect means;
-    - side-effect popularity (own / offsets: scaled by the drug's degree, its own or else its
-      neighbours' mean, relative to the mean support drug);
-    - offsets: the same offset model fitted on the high-frequency indicator (a prior for DSHF);
-    - prior class: the side-effect mean (+ own offset); with offsets mu + b_se + drug offset +
+    Priors (the decoder learns corrections to them):
+    - assoc_prior: side-effect popularity (own / offsets: scaled by the drug's degree, its own or
+      else its neighbours' mean, relative to the mean support drug);
+    - dshf_prior (offsets only): the offset model below fitted on the high-frequency indicator;
+    - dsf_prior: the side-effect mean (+ own offset); with offsets mu + b_se + drug offset +
       neighbour residual, the drug offset being the drug's own if it has pairs, else its neighbours'.
-    The decoder learns corrections to the last two (its prior). A drug without edges has no own terms.
+    A drug without edges has no own terms.
     """
 
-    def __init__(self, temperature: float = 0.1, own: bool = False, shrink: float = 5.0, offsets: bool = False,
-                 bias_shrink: float = 20.0, resid_shrink: float = 1.0):
+    def __init__(
+        self,
+        temperature: float = 0.1,
+        own: bool = False,
+        shrink: float = 5.0,
+        offsets: bool = False,
+        bias_shrink: float = 20.0,
+        resid_shrink: float = 1.0,
+    ):
         super().__init__()
         self.temperature, self.own, self.shrink = temperature, own, shrink
         self.offsets, self.bias_shrink, self.resid_shrink = offsets, bias_shrink, resid_shrink
         self.out_dim = 4 + 2 * own + 3 * offsets
-        self.settings = {"temperature": temperature, "own": own, "shrink": shrink, "offsets": offsets,
-                         "bias_shrink": bias_shrink, "resid_shrink": resid_shrink}
+        self.settings = {
+            "temperature": temperature,
+            "own": own,
+            "shrink": shrink,
+            "offsets": offsets,
+            "bias_shrink": bias_shrink,
+            "resid_shrink": resid_shrink,
+        }
 
     @staticmethod
     def _weights(data, n_drug: int, temperature: float | None) -> torch.Tensor | None:
-        """Row-normalised neighbour weights (row = receiving drug): softmax or proportional."""
+        """[n_drug, n_drug] row-normalised neighbour weights (row = receiving drug): softmax or
+        proportional to similarity; None without drug-drug edges."""
         if SIMILAR not in data.edge_types:
             return None
         ei, sim = data[SIMILAR].edge_index, data[SIMILAR].edge_weight
@@ -52,8 +68,9 @@ class LabelPropagation(nn.Module):
         return A
 
     def _offset_prior(self, Y: torch.Tensor, known: torch.Tensor, L: torch.Tensor | None, drug_idx, se_idx):
-        """Per pair: mu + b_se + drug offset (own, else neighbours') + neighbours' shrunk residual;
-        also returns the neighbours' offset and residual."""
+        """Y, known: [n_drug, n_se]; L: [n_drug, n_drug] or None; drug_idx, se_idx: [n].
+        Returns three [n] tensors: the prior mu + b_se + drug offset (own, else neighbours') +
+        neighbours' shrunk residual, the neighbours' offset and the residual."""
         if L is None:
             mu, bd, bs = ridge_bias(Y, known, self.bias_shrink)
             nb_off, res = torch.zeros_like(bd), torch.zeros(len(drug_idx))
@@ -63,12 +80,14 @@ class LabelPropagation(nn.Module):
         off = torch.where(known.sum(1) > 0, bd, nb_off)
         return mu + bs[se_idx] + off[drug_idx] + res, nb_off[drug_idx], res
 
-    def forward(self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor) -> torch.Tensor:
+    def forward(self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor) -> PairFeatures:
+        """data: HeteroData; drug_idx, se_idx: [n] pair indices. Returns n rows of `PairFeatures`
+        with `out_dim` values each."""
         n_drug, n_se = data["drug"].num_nodes, data["side_effect"].num_nodes
         Y = torch.zeros(n_drug, n_se)
         if HAS in data.edge_types:
             ei = data[HAS].edge_index
-            Y[ei[0], ei[1]] = data[HAS].edge_weight * 5.0
+            Y[ei[0], ei[1]] = from_fraction(data[HAS].edge_weight)
         known = (Y > 0).float()
         n_sup = max(len(data.support), 1)
         pop = known.sum(0) / n_sup
@@ -77,12 +96,15 @@ class LabelPropagation(nn.Module):
         has = (A @ known)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx))
         cls = (A @ Y)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx))
         nb_mean = torch.where(has > 0, cls / has.clamp(min=1e-6), se_mean[se_idx])
-        cols, tail = [has, (nb_mean - 3.0) / 2.0], []
+        cols, high = [has, centre(nb_mean)], None
         prior, pop_col = se_mean[se_idx], pop[se_idx]
         cnt = known.sum(1)
         if self.own:
             offset = (known * (Y - se_mean)).sum(1) / (cnt + self.shrink)  # ridge-shrunk drug bias
-            cols += [torch.log1p(cnt[drug_idx]) / torch.log1p(torch.tensor(float(n_se))), offset[drug_idx] / 2.0]
+            cols += [
+                torch.log1p(cnt[drug_idx]) / torch.log1p(torch.tensor(float(n_se))),
+                scale_offset(offset[drug_idx]),
+            ]
             prior = prior + offset[drug_idx]
             # association prior: popularity scaled by the drug's degree relative to the mean drug
             rel = cnt / cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.ones_like(cnt)
@@ -90,14 +112,13 @@ class LabelPropagation(nn.Module):
         if self.offsets:
             L = self._weights(data, n_drug, None)
             prior, nb_off, nb_res = self._offset_prior(Y, known, L, drug_idx, se_idx)
-            high, _, _ = self._offset_prior((Y.round() >= HIGH_FREQ_CLASS).float(), known, L, drug_idx, se_idx)
-            cols += [nb_off / 2.0, nb_res / 2.0]
-            tail.append(high.clamp(0.0, 1.0))  # prior probability of class >= 4
+            high, _, _ = self._offset_prior(is_high(Y.round()).float(), known, L, drug_idx, se_idx)
+            cols += [scale_offset(nb_off), scale_offset(nb_res)]
+            high = high.clamp(0.0, 1.0)  # prior probability of class >= 4
             # association: popularity scaled by the drug's degree (own, else its neighbours') relative to the mean
             mean_cnt = cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.tensor(1.0)
             deg = torch.where(cnt > 0, cnt, L @ cnt if L is not None else mean_cnt.expand_as(cnt))
             pop_col = (pop[se_idx] * deg[drug_idx] / mean_cnt).clamp(0.0, 1.0)
         if self.own or self.offsets:
-            prior = prior.clamp(1.0, 5.0)
-        # the decoder reads its priors from the end: (high-frequency,) popularity, class
-        return torch.stack(cols + tail + [pop_col, (prior - 3.0) / 2.0], dim=1)
+            prior = prior.clamp(float(MIN_CLASS), float(MAX_CLASS))
+        return PairFeatures(torch.stack(cols, dim=1), dshf_prior=high, assoc_prior=pop_col, dsf_prior=centre(prior))

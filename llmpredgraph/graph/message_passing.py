@@ -18,13 +18,33 @@ def _conv(kind: str, hidden: int) -> nn.Module:
 
 
 class HeteroMessagePassing(nn.Module):
-    def __init__(self, edge_types: list[tuple[str, str, str]], conv: str = "sage", layers: int = 2, hidden: int = 128, dropout: float = 0.2):
+    """{node type: [n, hidden]} -> {node type: [n, hidden]} through `layers` HeteroConv layers over
+    the edge types present in the graph; a node type that receives no message keeps its vectors."""
+
+    def __init__(
+        self,
+        edge_types: list[tuple[str, str, str]],
+        conv: str = "sage",
+        layers: int = 2,
+        hidden: int = 128,
+        dropout: float = 0.2,
+    ):
         super().__init__()
-        self.settings = {"edge_types": [list(e) for e in edge_types], "conv": conv, "layers": layers, "hidden": hidden, "dropout": dropout}
+        self.settings = {
+            "edge_types": [list(e) for e in edge_types],
+            "conv": conv,
+            "layers": layers,
+            "hidden": hidden,
+            "dropout": dropout,
+        }
         self.conv_kind = conv
         self.edge_types = [tuple(e) for e in edge_types]
-        self.layers = nn.ModuleList(HeteroConv({et: _conv(conv, hidden) for et in self.edge_types}, aggr="sum") for _ in range(layers))
-        self.norms = nn.ModuleList(nn.ModuleDict({t: nn.LayerNorm(hidden) for t in ("drug", "side_effect")}) for _ in range(layers))
+        self.layers = nn.ModuleList(
+            HeteroConv({et: _conv(conv, hidden) for et in self.edge_types}, aggr="sum") for _ in range(layers)
+        )
+        self.norms = nn.ModuleList(
+            nn.ModuleDict({t: nn.LayerNorm(hidden) for t in ("drug", "side_effect")}) for _ in range(layers)
+        )
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: dict[str, torch.Tensor], data) -> dict[str, torch.Tensor]:

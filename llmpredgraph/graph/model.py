@@ -23,15 +23,31 @@ from .message_passing import HeteroMessagePassing
 
 
 class LinkModel(nn.Module):
-    def __init__(self, encoder: InputEncoder, message_passing: HeteroMessagePassing | None, propagation: LabelPropagation | None, decoder: EdgeDecoder):
+    def __init__(
+        self,
+        encoder: InputEncoder,
+        message_passing: HeteroMessagePassing | None,
+        propagation: LabelPropagation | None,
+        decoder: EdgeDecoder,
+    ):
         super().__init__()
-        self.encoder, self.message_passing, self.propagation, self.decoder = encoder, message_passing, propagation, decoder
+        self.encoder, self.message_passing, self.propagation, self.decoder = (
+            encoder,
+            message_passing,
+            propagation,
+            decoder,
+        )
 
     def node_vectors(self, data) -> dict[str, torch.Tensor]:
+        """{'drug': [n_drug, hidden], 'side_effect': [n_se, hidden]} after message passing."""
         h = self.encoder(data["drug"].x, data["side_effect"].x)
         return self.message_passing(h, data) if self.message_passing is not None else h
 
-    def forward(self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor, h: dict | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor, h: dict | None = None
+    ) -> dict[str, torch.Tensor]:
+        """drug_idx, se_idx: [n] pairs -> {'dsf': [n] class, 'dshf': [n] logit, 'assoc': [n] logit};
+        h: node vectors from `node_vectors` (computed when None)."""
         h = h if h is not None else self.node_vectors(data)
         pair = self.propagation(data, drug_idx, se_idx) if self.propagation is not None else None
         return self.decoder(h["drug"][drug_idx], h["side_effect"][se_idx], pair)
@@ -46,7 +62,7 @@ class LinkModel(nn.Module):
         }
 
     @classmethod
-    def from_settings(cls, s: dict) -> "LinkModel":
+    def from_settings(cls, s: dict) -> LinkModel:
         mp = s["message_passing"]
         return cls(
             InputEncoder(**s["encoder"]),
@@ -56,18 +72,28 @@ class LinkModel(nn.Module):
         )
 
     def save(self, path: str | Path, extra: dict | None = None) -> None:
-        blob = {"version": __version__, "settings": self.settings, "state_dict": self.state_dict(), "extra": extra or {}}
+        blob = {
+            "version": __version__,
+            "settings": self.settings,
+            "state_dict": self.state_dict(),
+            "extra": extra or {},
+        }
         write_with(path, lambda p: torch.save(blob, p))
 
     @classmethod
-    def load(cls, path: str | Path) -> tuple["LinkModel", dict]:
+    def load(cls, path: str | Path) -> tuple[LinkModel, dict]:
         try:
             blob = torch.load(path, map_location="cpu", weights_only=False)
         except (OSError, RuntimeError, EOFError) as exc:
-            raise UserError(f"cannot read model weights {path} ({type(exc).__name__})", "retrain with `llmpredgraph train`") from None
+            raise UserError(
+                f"cannot read model weights {path} ({type(exc).__name__})", "retrain with `llmpredgraph train`"
+            ) from None
         major = lambda v: str(v).split(".")[0]  # noqa: E731
         if major(blob.get("version", "0")) != major(__version__):
-            raise UserError(f"model {path} was saved by llmpredgraph {blob.get('version')} (this is {__version__})", "retrain the model with this version")
+            raise UserError(
+                f"model {path} was saved by llmpredgraph {blob.get('version')} (this is {__version__})",
+                "retrain the model with this version",
+            )
         model = cls.from_settings(blob["settings"])
         model.load_state_dict(blob["state_dict"])
         return model, blob.get("extra", {})
@@ -76,9 +102,21 @@ class LinkModel(nn.Module):
 def build_model(cfg: Config, drug_dim: int, se_dim: int, n_se: int, n_drug: int = 0) -> LinkModel:
     m = cfg.model
     warm = cfg.protocol.kind == "warm"
-    enc = InputEncoder(drug_dim, se_dim, m.hidden, n_se, m.se_embedding, dropout=0.0, n_drug=n_drug, drug_embedding=m.drug_embedding)
-    mp = HeteroMessagePassing(edge_types(cfg.graph), m.conv, m.layers, m.hidden, m.dropout) if m.message_passing and edge_types(cfg.graph) else None
+    enc = InputEncoder(
+        drug_dim, se_dim, m.hidden, n_se, m.se_embedding, dropout=0.0, n_drug=n_drug, drug_embedding=m.drug_embedding
+    )
+    mp = (
+        HeteroMessagePassing(edge_types(cfg.graph), m.conv, m.layers, m.hidden, m.dropout)
+        if m.message_passing and edge_types(cfg.graph)
+        else None
+    )
     lp = LabelPropagation(own=warm, offsets=m.neighbour_offsets) if m.label_propagation else None
-    dec = EdgeDecoder(m.hidden, lp.out_dim if lp else 0, m.decoder_hidden, m.dropout, prior=m.decoder_prior and lp is not None,
-                      high_prior=m.decoder_prior and lp is not None and lp.offsets)
+    dec = EdgeDecoder(
+        m.hidden,
+        lp.out_dim if lp else 0,
+        m.decoder_hidden,
+        m.dropout,
+        prior=m.decoder_prior and lp is not None,
+        high_prior=m.decoder_prior and lp is not None and lp.offsets,
+    )
     return LinkModel(enc, mp, lp, dec)

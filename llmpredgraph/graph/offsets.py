@@ -6,9 +6,13 @@ from __future__ import annotations
 import torch
 
 
-def ridge_bias(Y: torch.Tensor, known: torch.Tensor, lam: float, iters: int = 20) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def ridge_bias(
+    Y: torch.Tensor, known: torch.Tensor, lam: float, iters: int = 20
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Y ~ mu + b_drug + b_se on the known cells, alternating ridge updates (shrinkage lam).
-    A drug without known cells gets b_drug = 0."""
+
+    Y, known: [n_drug, n_se]. Returns mu (scalar), b_drug [n_drug], b_se [n_se]; a drug without
+    known cells gets b_drug = 0."""
     known = known.to(Y.dtype)
     mu = (Y * known).sum() / known.sum().clamp(min=1)
     bd, bs = torch.zeros(Y.shape[0], dtype=Y.dtype), torch.zeros(Y.shape[1], dtype=Y.dtype)
@@ -21,8 +25,8 @@ def ridge_bias(Y: torch.Tensor, known: torch.Tensor, lam: float, iters: int = 20
 def neighbour_offsets(Y: torch.Tensor, known: torch.Tensor, L: torch.Tensor, lam: float, shrink: float):
     """Bias model on the rows of Y, read through row-normalised neighbour weights L (targets x rows).
 
-    Returns (mu, b_drug, b_se, neighbours' mean drug offset per target, neighbours' shrunk mean
-    residual per target and side effect)."""
+    Y, known: [n_rows, n_se]; L: [n_targets, n_rows]. Returns (mu, b_drug [n_rows], b_se [n_se],
+    neighbours' mean drug offset [n_targets], neighbours' shrunk mean residual [n_targets, n_se])."""
     known = known.to(Y.dtype)
     mu, bd, bs = ridge_bias(Y, known, lam)
     E = known * (Y - mu - bd[:, None] - bs[None, :])

@@ -1,0 +1,24 @@
+"""Command line: thin click commands that call the workflows layer. Commands are registered here,
+explicitly; nothing below this package imports it."""
+
+from __future__ import annotations
+
+import click
+
+from .common import OneLineErrors
+from .data import data
+from .evaluation import ablate, compare, experiment
+from .models import embed, finetune, predict, train
+
+
+@click.group(cls=OneLineErrors)
+@click.version_option(package_name="llmpredgraph")
+def main():
+    """Predict how often a drug causes each side effect (Galeano 2020 benchmark).
+
+    Typical flow: `data fetch`, `data prepare`, `experiment --config configs/cold.yaml`.
+    """
+
+
+for command in (data, embed, finetune, experiment, ablate, compare, train, predict):
+    main.add_command(command)

@@ -1,0 +1,81 @@
+"""Evaluation commands: experiment, ablate, compare."""
+
+from __future__ import annotations
+
+import click
+
+from .common import CONFIG, OVERRIDE
+
+
+@click.command()
+@CONFIG
+@OVERRIDE
+@click.option("--out", type=click.Path(), default=None, help="Run folder (default: runs/<config name>).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run at its next unfinished fold.")
+@click.option("--overwrite", is_flag=True, help="Delete an existing run folder first.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def experiment(config_path, overrides, out, resume, overwrite, quiet):
+    """Graph model, plain MLP and baselines on identical folds.
+
+    protocol.kind picks the folds: cold (default, configs/cold.yaml) holds out 10% of the drugs per
+    fold, unseen everywhere; warm (configs/warm.yaml) holds out 10% of the known pairs, removed from
+    the graph and every statistic. Writes config.yaml, folds.json, per-fold predictions,
+    metrics.json/.csv, summary.md and PNG plots.
+    """
+    import sys
+
+    from ..config import load_config
+    from ..workflows.experiment import run_experiment
+
+    cfg = load_config(config_path, list(overrides))
+    folder = run_experiment(
+        cfg,
+        out or f"runs/{cfg.name}",
+        resume=resume,
+        overwrite=overwrite,
+        progress=not quiet,
+        command="llmpredgraph " + " ".join(sys.argv[1:]),
+    )
+    click.echo((folder / "summary.md").read_text())
+    click.echo(f"results in {folder}")
+
+
+@click.command()
+@CONFIG
+@OVERRIDE
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    help="Variant name (repeatable); 'required' or 'all' for the standard sets. See --list.",
+)
+@click.option("--grid", type=click.Path(), default=None, help="YAML file: variants: {name: {dotted.key: value}}.")
+@click.option("--out", type=click.Path(), default=None, help="Ablation folder (default: runs/ablate-<config name>).")
+@click.option("--list", "list_only", is_flag=True, help="List the built-in variants and exit.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def ablate(config_path, overrides, variants, grid, out, list_only, quiet):
+    """Run variants of a base config on identical folds (finished variants are reused) and write
+    ablation.md/.csv with deltas vs base, paired Wilcoxon p-values and a forest plot."""
+    from ..config import load_config
+    from ..workflows.ablation import VARIANTS, resolve_variants, run_ablation
+
+    if list_only:
+        for name, ov in VARIANTS.items():
+            click.echo(f"{name:22s} {ov or '(the base config)'}")
+        return
+    cfg = load_config(config_path, list(overrides))
+    chosen = resolve_variants(list(variants) or ["required"], grid)
+    folder = out or f"runs/ablate-{cfg.name}"
+    run_ablation(cfg, chosen, folder, progress=not quiet)
+    from pathlib import Path
+
+    click.echo((Path(folder) / "ablation.md").read_text())
+
+
+@click.command()
+@click.argument("runs", nargs=-1, type=click.Path())
+def compare(runs):
+    """Side-by-side mean ± sd of finished runs; refuses runs whose folds differ."""
+    from ..reporting.compare import compare_runs
+
+    click.echo(compare_runs(list(runs)))

@@ -1,0 +1,88 @@
+"""Model commands: embed, finetune, train, predict."""
+
+from __future__ import annotations
+
+import click
+
+from .common import CONFIG, OVERRIDE
+
+
+@click.command()
+@CONFIG
+@OVERRIDE
+@click.option("--check-unk/--no-check-unk", default=True, help="Fail if any SMILES token maps to [UNK].")
+def embed(config_path, overrides, check_unk):
+    """Embed all drugs (SMILES LM) and side effects (text model), cached on disk."""
+    from ..config import load_config
+    from ..workflows.embed import embed_command
+
+    cfg = load_config(config_path, list(overrides))
+    for line in embed_command(cfg, check_unk=check_unk):
+        click.echo(line)
+
+
+@click.command()
+@CONFIG
+@OVERRIDE
+@click.option("--fold", default=0, show_default=True, help="Which cold fold's training drugs to tune on.")
+@click.option("--out", type=click.Path(), default=None, help="Output folder (default: runs/finetune-<mode>-fold<k>).")
+def finetune(config_path, overrides, fold, out):
+    """Contrastive encoder stage on one cold fold (training labels only); writes tuned embeddings and a plot."""
+    from ..config import load_config
+    from ..workflows.finetune import finetune_command
+
+    cfg = load_config(config_path, list(overrides))
+    for line in finetune_command(cfg, fold, out):
+        click.echo(line)
+
+
+@click.command()
+@CONFIG
+@OVERRIDE
+@click.option(
+    "--out",
+    type=click.Path(),
+    default="models/default",
+    show_default=True,
+    help="Model folder to write (weights, settings, encoder identity).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def train(config_path, overrides, out, quiet):
+    """Train on all known pairs of every learnable drug and save a model folder for `predict`."""
+    from ..config import load_config
+    from ..workflows.train import train_full
+
+    info = train_full(load_config(config_path, list(overrides)), out, progress=not quiet)
+    click.echo(
+        f"model saved to {info['out']} (best epoch {info['best_epoch']}, validation score {info['best_val_score']:.3f})"
+    )
+
+
+@click.command()
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(),
+    default="models/default",
+    show_default=True,
+    help="Model folder from `llmpredgraph train`.",
+)
+@click.option("--smiles", default=None, help="One molecule's SMILES.")
+@click.option("--input", "input_csv", type=click.Path(), default=None, help="CSV with columns name,smiles.")
+@click.option(
+    "--drugs",
+    type=click.Choice(["all"]),
+    default=None,
+    help="Score every benchmark drug x side effect (each with its own labels hidden).",
+)
+@click.option("--top", default=20, show_default=True, help="Side effects per molecule (0 = all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(), default=None, help="Write to this file instead of printing.")
+def predict(model_dir, smiles, input_csv, drugs, top, fmt, out):
+    """Ranked side effects for new molecules: association probability, predicted frequency class
+    (with its expected value) and high-frequency probability."""
+    from ..workflows.predict import predict_command
+
+    text = predict_command(model_dir, smiles, input_csv, drugs, top, fmt, out)
+    if text:
+        click.echo(text)

@@ -1,1 +1,0 @@
-"""Cold-start experiments: folds, training, baselines, metrics and reports."""

@@ -1,0 +1,75 @@
+"""Node features: fold-independent encoder inputs, and per-fold tuned vectors with their drug tower."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..config import Config
+from ..contrastive.stage import run_contrastive
+from ..contrastive.towers import Standardize
+from ..graph.edges import drug_similarity, tanimoto_matrix
+from .tower import DrugTower
+
+
+@dataclass
+class Inputs:
+    """Everything fold-independent: raw encoder output X_drug [n_drug, d], X_se [n_se, d'],
+    Morgan fingerprints [n_drug, bits] and their Tanimoto matrix [n_drug, n_drug]."""
+
+    X_drug: np.ndarray
+    X_se: np.ndarray
+    fingerprints: np.ndarray
+    tanimoto: np.ndarray
+    identities: dict = field(default_factory=dict)
+
+
+@dataclass
+class NodeFeatures:
+    """One fold's node vectors x_drug [n_drug, d], x_se [n_se, d], the drug-drug similarity S_drug
+    [n_drug, n_drug] the kNN edges rank by, and the tower that maps a new drug the same way."""
+
+    x_drug: np.ndarray
+    x_se: np.ndarray
+    S_drug: np.ndarray
+    tower: DrugTower
+    info: dict | None = None  # the contrastive stage's record (None without it)
+    identities: dict = field(default_factory=dict)  # encoder identities the raw vectors came from
+
+
+def fit_features(
+    inputs: Inputs, R: np.ndarray, fit_idx: np.ndarray, cfg: Config, smiles: list[str], seed: int, progress: bool = True
+) -> NodeFeatures:
+    """Features that depend only on fit drugs' labels (statistics and pairs never read other rows)."""
+    if cfg.contrastive.enabled:
+        res = run_contrastive(
+            R, fit_idx, inputs.X_drug, inputs.X_se, cfg.contrastive, seed, smiles, cfg.encoders.drug, progress
+        )
+        x_drug, x_se, info = res.drug, res.se, res.info
+        tower = DrugTower.from_contrastive(
+            res, cfg.contrastive.mode, cfg.contrastive.lora_r, cfg.contrastive.lora_alpha
+        )
+    else:
+        norm = Standardize.fit(inputs.X_drug[fit_idx])
+        tower, info = DrugTower("standardize", norm), None
+        x_drug = tower.transform(inputs.X_drug)
+        seen = np.flatnonzero((R[fit_idx] > 0).any(0))
+        x_se = Standardize.fit(inputs.X_se[seen])(torch.as_tensor(inputs.X_se, dtype=torch.float32)).numpy()
+    S = drug_similarity(cfg.graph.knn_similarity, x_drug, inputs.tanimoto)
+    return NodeFeatures(x_drug.astype(np.float32), x_se.astype(np.float32), S, tower, info, dict(inputs.identities))
+
+
+def load_inputs(bench, cfg: Config, progress: bool = True) -> Inputs:
+    """Embed drugs and side effects (cached) and compute Morgan fingerprints and their Tanimoto matrix."""
+    from ..encoders.cache import EmbeddingCache
+    from ..encoders.factory import embed_benchmark
+    from ..encoders.simple import MorganEncoder
+
+    cache = EmbeddingCache()
+    X_drug, X_se, idents = embed_benchmark(bench, cfg.encoders, cache, progress)
+    fp = cache.embed(
+        MorganEncoder(cfg.encoders.drug.fp_radius, cfg.encoders.drug.fp_bits), bench.smiles, progress=False
+    )
+    return Inputs(X_drug, X_se, fp, tanimoto_matrix(fp), idents)

@@ -1,0 +1,236 @@
+"""The fitted pipeline: drug tower, side-effect vectors, graph builder and link model in one object.
+
+Cold folds, warm folds, `train`, `predict` and the candidate scorer all build one the same way:
+`Pipeline(cfg, features, support)`, then `fit(sampler, validator)` with the protocol's sampler and
+validator, then `predict(...)`. `save(folder)` writes a self-contained model folder and
+`Pipeline.load(folder)` reads it from anywhere (chemprop's MPNN / load_from_file is the model).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from .. import __version__
+from ..atomic import atomic_path
+from ..config import Config, from_dict
+from ..data.smiles import require_valid
+from ..errors import UserError
+from ..graph.build import GraphBuilder
+from ..graph.edges import drug_similarity, tanimoto_matrix
+from ..graph.model import LinkModel, build_model
+from .features import NodeFeatures
+from .support import SupportData
+from .tower import DrugTower
+from .training import Sampler, Validator, fit_model
+
+FILES = ("config.yaml", "meta.yaml", "model.pt", "tower.pt", "support.npz", "names.json")
+HEADS = ("dsf", "dshf", "assoc")
+
+
+class Pipeline:
+    """features: the fold's node vectors and drug tower; support: labels and side information the
+    graph may show; model: a LinkModel (built from cfg when not given)."""
+
+    def __init__(self, cfg: Config, features: NodeFeatures, support: SupportData, model: LinkModel | None = None):
+        self.cfg, self.features, self.support = cfg, features, support
+        self.builder = self._builder(features.x_drug, features.S_drug, support.R)
+        self.model = (
+            model
+            if model is not None
+            else build_model(
+                cfg, features.x_drug.shape[1], features.x_se.shape[1], support.n_side_effects, n_drug=support.n_drugs
+            )
+        )
+        self.history: dict = {}
+        self.meta: dict = {}
+        self._encoder = None
+
+    def _builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray) -> GraphBuilder:
+        return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph)
+
+    @property
+    def uses_graph(self) -> bool:
+        """False for the plain MLP: it needs no support labels at all."""
+        return self.model.message_passing is not None or self.model.propagation is not None
+
+    def fit(
+        self, sampler: Sampler, validator: Validator, seed: int, progress: bool = True, desc: str = "train"
+    ) -> dict:
+        """Train the link model on `sampler`'s draws, keeping the epoch that `validator` scores best."""
+        self.model, self.history = fit_model(self.model, sampler, validator, self.cfg, seed, progress, desc)
+        return self.history
+
+    # --- prediction ------------------------------------------------------------------------------
+    def predict(
+        self, support: np.ndarray | None = None, query: np.ndarray | None = None, *, smiles: list[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Score matrices [n, n_se] ('dsf' class, 'dshf' and 'assoc' probabilities).
+
+        Either benchmark `query` drugs, their labels hidden and `support` drugs' labels shown
+        (default support: every other drug), or new molecules (`smiles`) linked to all support drugs."""
+        if smiles is not None:
+            return self.predict_molecules(smiles)
+        if query is None:
+            raise ValueError("predict needs query drugs or smiles")
+        query = np.asarray(query, dtype=np.int64)
+        if support is None:
+            support = np.setdiff1d(np.arange(self.support.n_drugs), query)
+        return self.predict_matrix(support, query)
+
+    @torch.no_grad()
+    def predict_pairs(
+        self,
+        support: np.ndarray,
+        query: np.ndarray,
+        d: np.ndarray,
+        s: np.ndarray,
+        R: np.ndarray | None = None,
+        chunk: int = 200_000,
+        builder: GraphBuilder | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Scores of the pairs (d[i], s[i]), each [n]. The graph shows labels of `support` drugs only
+        (from R when given: the warm protocol passes a copy without its held-out pairs)."""
+        model = self.model.eval()
+        data = (builder or self.builder).build(support, query, R)
+        h = model.node_vectors(data)
+        d, s = torch.as_tensor(np.asarray(d, dtype=np.int64)), torch.as_tensor(np.asarray(s, dtype=np.int64))
+        outs = [model(data, d[i : i + chunk], s[i : i + chunk], h) for i in range(0, len(d), chunk)]
+        cat = {k: torch.cat([o[k] for o in outs]).numpy() if outs else np.zeros(0, np.float32) for k in HEADS}
+        return {"dsf": cat["dsf"], "dshf": 1 / (1 + np.exp(-cat["dshf"])), "assoc": 1 / (1 + np.exp(-cat["assoc"]))}
+
+    def predict_matrix(
+        self,
+        support: np.ndarray,
+        query: np.ndarray,
+        rows: np.ndarray | None = None,
+        R: np.ndarray | None = None,
+        builder: GraphBuilder | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Scores [len(rows), n_se] for every (drug in `rows`, side effect); rows defaults to the query drugs."""
+        rows = np.asarray(query if rows is None else rows, dtype=np.int64)
+        n_se = self.support.n_side_effects
+        p = self.predict_pairs(
+            support, query, np.repeat(rows, n_se), np.tile(np.arange(n_se), len(rows)), R, builder=builder
+        )
+        return {k: v.reshape(len(rows), n_se) for k, v in p.items()}
+
+    def predict_molecules(self, smiles: list[str]) -> dict[str, np.ndarray]:
+        """Scores [n_molecules, n_se] for molecules outside the benchmark: each is embedded, mapped
+        by the drug tower, linked to its nearest support drugs and decoded; none becomes a neighbour."""
+        if self.cfg.encoders.drug.add_text:
+            raise UserError(
+                "this model's drug vectors include drug text (encoders.drug.add_text), "
+                "which a new molecule does not have",
+                "train a model with encoders.drug.add_text: false to score new molecules",
+            )
+        canon = [require_valid(s, f"molecule {i + 1}") for i, s in enumerate(smiles)]
+        enc = self.drug_encoder()
+        x_new = self.features.tower.transform(
+            None if self.features.tower.kind == "lm" else enc.encode(canon), canon, enc
+        )
+        n, sup = self.support.n_drugs, self.support
+        x_all = np.concatenate([self.features.x_drug, x_new]).astype(np.float32)
+        fp = sup.fingerprints
+        if self.cfg.graph.knn_similarity != "embedding":
+            from ..encoders.simple import MorganEncoder
+
+            d = self.cfg.encoders.drug
+            fp = np.concatenate([fp, MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)])
+        S = self.similarity(x_all, fp)
+        R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
+        return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=self._builder(x_all, S, R_all))
+
+    def similarity(self, x: np.ndarray, fp: np.ndarray) -> np.ndarray:
+        """Drug-drug similarity as the fold used it (graph.knn_similarity)."""
+        kind = self.cfg.graph.knn_similarity
+        return drug_similarity(kind, x, tanimoto_matrix(fp) if kind != "embedding" else None)
+
+    def drug_encoder(self):
+        """The configured drug encoder, built once; refused when it is not the one the model was trained with."""
+        if self._encoder is None:
+            from ..encoders.factory import build_drug_encoder
+
+            enc = build_drug_encoder(self.cfg.encoders)
+            trained = self.features.identities.get("drug")
+            if trained and enc.identity != trained:
+                raise UserError(
+                    f"this model was trained with encoder {trained} but this setup gives {enc.identity}",
+                    "install the same encoder model, or retrain with `llmpredgraph train`",
+                )
+            self._encoder = enc
+        return self._encoder
+
+    # --- persistence -----------------------------------------------------------------------------
+    def save(self, folder: str | Path, extra: dict | None = None) -> Path:
+        """Write a self-contained model folder atomically: settings, weights, drug tower, support
+        drugs' vectors, labels and fingerprints, side-effect edges and names."""
+        folder = Path(folder)
+        f, s = self.features, self.support
+        self.meta = {
+            "version": __version__,
+            "encoders": f.identities,
+            "n_drugs": s.n_drugs,
+            "n_side_effects": s.n_side_effects,
+            **(extra or {}),
+        }
+        with atomic_path(folder, is_dir=True) as tmp:
+            (tmp / "config.yaml").write_text(yaml.safe_dump(self.cfg.dump(), sort_keys=False))
+            (tmp / "meta.yaml").write_text(yaml.safe_dump(self.meta, sort_keys=False))
+            self.model.save(tmp / "model.pt")
+            f.tower.save(tmp / "tower.pt")
+            np.savez_compressed(
+                tmp / "support.npz",
+                R=s.R.astype(np.uint8),
+                x_drug=f.x_drug,
+                x_se=f.x_se,
+                fingerprints=s.fingerprints.astype(np.uint8),
+                hierarchy=s.hierarchy.numpy(),
+            )
+            (tmp / "names.json").write_text(
+                json.dumps({"drugs": s.drug_names, "smiles": s.drug_smiles, "side_effects": s.se_names})
+            )
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Pipeline:
+        """Read a model folder from any working directory (no processed benchmark needed)."""
+        folder = Path(folder)
+        missing = [name for name in FILES if not (folder / name).is_file()]
+        if missing:
+            raise UserError(
+                f"{folder} is not a model folder (missing {', '.join(missing)})",
+                "create one with `llmpredgraph train --out DIR`",
+            )
+        meta = yaml.safe_load((folder / "meta.yaml").read_text()) or {}
+        if str(meta.get("version", "0")).split(".")[0] != __version__.split(".")[0]:
+            raise UserError(
+                f"model folder {folder} comes from llmpredgraph {meta.get('version')} (this is {__version__})",
+                "retrain it with `llmpredgraph train`",
+            )
+        cfg = from_dict(yaml.safe_load((folder / "config.yaml").read_text()), str(folder / "config.yaml"))
+        model, _ = LinkModel.load(folder / "model.pt")
+        arrays = np.load(folder / "support.npz")
+        names = json.loads((folder / "names.json").read_text())
+        support = SupportData(
+            arrays["R"],
+            torch.as_tensor(arrays["hierarchy"], dtype=torch.long),
+            arrays["fingerprints"].astype(np.float32),
+            names["drugs"],
+            names["smiles"],
+            names["side_effects"],
+        )
+        x_drug = arrays["x_drug"]
+        kind = cfg.graph.knn_similarity
+        S = drug_similarity(kind, x_drug, tanimoto_matrix(support.fingerprints) if kind != "embedding" else None)
+        features = NodeFeatures(
+            x_drug, arrays["x_se"], S, DrugTower.load(folder / "tower.pt"), None, dict(meta.get("encoders") or {})
+        )
+        pipe = cls(cfg, features, support, model=model.eval())
+        pipe.meta = meta
+        pipe.drug_encoder()  # refuse a mismatched encoder at load, before any work
+        return pipe

@@ -1,0 +1,48 @@
+"""What a pipeline knows of its benchmark besides node features: labels, side-effect edges, names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from ..graph.edges import hierarchy_edges
+
+
+@dataclass
+class SupportData:
+    """R: [n_drug, n_se] classes (0 = unknown) the graph may show; only support drugs' rows are
+    ever read. hierarchy: [2, E] label-free side-effect edges. fingerprints: [n_drug, bits] (the
+    Tanimoto side of drug-drug kNN for new molecules). Saved in a model folder, so prediction needs
+    no processed benchmark."""
+
+    R: np.ndarray
+    hierarchy: torch.Tensor
+    fingerprints: np.ndarray
+    drug_names: list[str]
+    drug_smiles: list[str]
+    se_names: list[str]
+
+    @classmethod
+    def from_benchmark(cls, bench, fingerprints: np.ndarray, R: np.ndarray | None = None) -> SupportData:
+        """R (optional) replaces the benchmark's labels: a fold passes its masked training matrix."""
+        return cls(
+            bench.R if R is None else R,
+            hierarchy_edges(bench.side_effects, bench.hierarchy),
+            fingerprints,
+            bench.drug_names,
+            bench.smiles,
+            bench.se_names,
+        )
+
+    def with_labels(self, R: np.ndarray) -> SupportData:
+        return replace(self, R=R)
+
+    @property
+    def n_drugs(self) -> int:
+        return self.R.shape[0]
+
+    @property
+    def n_side_effects(self) -> int:
+        return self.R.shape[1]

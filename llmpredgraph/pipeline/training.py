@@ -1,0 +1,90 @@
+"""The epoch loop of the link model: full-batch steps on what a protocol's sampler draws, early
+stopping on its validator (samplers and validators live with their protocol)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..config import Config
+from ..errors import UserError
+from ..graph.model import LinkModel
+from ..metrics.registry import names, selection_score
+from ..units import is_high
+
+# sampler(rng) -> (graph, drug idx [n], side-effect idx [n], classes of the positives [n_pos]); positives first
+Sampler = Callable[[np.random.Generator], tuple]
+# validator(model) -> metrics dict
+Validator = Callable[[LinkModel], dict]
+
+
+def task_loss(out: dict, cls: torch.Tensor, label: torch.Tensor, n_pos: int, w) -> torch.Tensor:
+    """Weighted sum of the three heads' losses. out: [n] tensors; cls: [n_pos] classes of the
+    positives (the first n_pos pairs); label: [n] 1 = known pair, 0 = sampled unknown pair."""
+    pos = slice(0, n_pos)
+    dsf = F.mse_loss(out["dsf"][pos], cls)
+    dshf = F.binary_cross_entropy_with_logits(out["dshf"][pos], is_high(cls).float())
+    assoc = F.binary_cross_entropy_with_logits(out["assoc"], label)
+    return w.dsf * dsf + w.dshf * dshf + w.assoc * assoc
+
+
+def fit_model(
+    model: LinkModel,
+    sampler: Sampler,
+    validate: Validator,
+    cfg: Config,
+    seed: int,
+    progress: bool = True,
+    desc: str = "train",
+) -> tuple[LinkModel, dict]:
+    """Full-batch epochs on what `sampler(rng)` returns; keeps the weights with the best
+    `validate(model)` score (the registry's selection criterion)."""
+    t = cfg.train
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+    best, best_score, best_epoch, bad = None, -np.inf, 0, 0
+    history = []
+    bar = tqdm(range(1, t.epochs + 1), desc=desc, disable=not progress, leave=False)
+    for epoch in bar:
+        model.train()
+        data, d, s, pos_cls = sampler(rng)
+        n_pos = len(pos_cls)
+        label = torch.cat([torch.ones(n_pos), torch.zeros(len(d) - n_pos)])
+        cls = torch.as_tensor(pos_cls, dtype=torch.float32)
+        loss = task_loss(model(data, torch.as_tensor(d), torch.as_tensor(s)), cls, label, n_pos, cfg.model.loss_weights)
+        if not torch.isfinite(loss):
+            raise UserError(
+                f"training loss became NaN/inf at epoch {epoch} ({desc})",
+                "lower train.lr or check the input features for NaN",
+            )
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        if epoch % t.eval_every == 0 or epoch == t.epochs:
+            m = validate(model)
+            score = selection_score(m)
+            history.append(
+                {
+                    "epoch": epoch,
+                    "loss": float(loss.detach()),
+                    "val_score": score,
+                    **{f"val_{k}": m[k] for k in names("selection")},
+                }
+            )
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}", val=f"{score:.3f}")
+            if score > best_score:
+                best, best_score, best_epoch, bad = copy.deepcopy(model.state_dict()), score, epoch, 0
+            else:
+                bad += t.eval_every
+                if bad >= t.patience:
+                    break
+    if best is not None:
+        model.load_state_dict(best)
+    return model, {"best_epoch": best_epoch, "best_val_score": best_score, "history": history}

@@ -1,0 +1,28 @@
+"""Evaluation protocols: fold assignment, masking, training draws, validation and scoring."""
+
+from .base import Fold, FoldResult, Protocol, Split, Targets, fit_pipeline, model_variants, run_fold
+from .cold import ColdProtocol
+from .warm import WarmProtocol
+
+PROTOCOLS: dict[str, type[Protocol]] = {"cold": ColdProtocol, "warm": WarmProtocol}
+
+
+def make_protocol(bench, cfg) -> Protocol:
+    """The protocol named by cfg.protocol.kind."""
+    return PROTOCOLS[cfg.protocol.kind](bench, cfg)
+
+
+__all__ = [
+    "PROTOCOLS",
+    "ColdProtocol",
+    "Fold",
+    "FoldResult",
+    "Protocol",
+    "Split",
+    "Targets",
+    "WarmProtocol",
+    "fit_pipeline",
+    "make_protocol",
+    "model_variants",
+    "run_fold",
+]

@@ -1,0 +1,86 @@
+"""Cold start: folds over drugs. A test drug's labels are invisible to everything but the metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..baselines import BASELINES
+from ..metrics.functions import evaluate
+from ..pipeline.pipeline import Pipeline
+from .base import Fold, Protocol, Split, Targets
+from .splits import carve_validation, cold_folds, hide_rows, sample_negatives
+
+
+class ColdProtocol(Protocol):
+    """protocol.folds-fold KFold over drugs; validation drugs are carved from each fold's training
+    drugs; every epoch a share of the fit drugs become pseudo-cold queries."""
+
+    kind = "cold"
+    title = "Cold-start experiment (unseen drugs)"
+
+    def folds(self) -> list[Fold]:
+        p = self.cfg.protocol
+        return [
+            Fold(k, self.cfg.seed + k, tr, te)
+            for k, (tr, te) in enumerate(cold_folds(self.bench.n_drugs, p.folds, self.cfg.seed))
+        ]
+
+    def record(self, folds: list[Fold]) -> dict:
+        drugs = np.asarray(self.bench.drug_names)
+        return {"protocol": self.kind, "seed": self.cfg.seed, "test_drugs": [drugs[f.test].tolist() for f in folds]}
+
+    def split(self, fold: Fold) -> Split:
+        R_train = hide_rows(self.bench.R, fold.test)  # test drugs' rows are zero in everything fitting reads
+        fit, val = carve_validation(fold.train, self.cfg.protocol.val_fraction, fold.seed)
+        return Split(fold, R_train, R_train, fit, fit, val)
+
+    def training_split(self) -> Split:
+        """Every drug trains (validation drugs carved for early stopping): the served model of `train`."""
+        return self.split(Fold(0, self.cfg.seed, np.arange(self.bench.n_drugs), np.zeros(0, dtype=np.int64)))
+
+    def sampler(self, split: Split, pipe: Pipeline):
+        return cold_sampler(pipe.builder, split.R_fit, split.fit, pipe.cfg.train, pipe.uses_graph)
+
+    def validator(self, split: Split, pipe: Pipeline):
+        return cold_validator(pipe, split.R_train, split.fit, split.val, split.fold.seed)
+
+    def targets(self, split: Split) -> Targets:
+        test = split.fold.test
+        R_test = self.bench.R[test]
+        nr, nc = sample_negatives(R_test, np.arange(len(test)), 1.0, np.random.default_rng(split.fold.seed))
+        return Targets(test, R_test, nr, nc)
+
+    def predict(self, split: Split, targets: Targets, pipe: Pipeline) -> dict[str, np.ndarray]:
+        # Test time: every training drug (fit + validation) is labelled support; test drugs are queries.
+        return pipe.predict_matrix(split.fold.train, split.fold.test, R=split.R_train)
+
+    def baseline(self, name: str, split: Split, targets: Targets, inputs) -> dict[str, np.ndarray]:
+        return BASELINES[name](split.R_train, split.fold.train, split.fold.test, tanimoto=inputs.tanimoto)
+
+
+def cold_validator(pipe: Pipeline, R: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray, seed: int):
+    """Validation drugs are queries with fit drugs as support, exactly like test drugs."""
+    nr, nc = sample_negatives(R[val_idx], np.arange(len(val_idx)), 1.0, np.random.default_rng(seed))
+
+    def validate(model) -> dict:
+        pred = pipe.predict_matrix(fit_idx, val_idx)
+        return evaluate(pred, R[val_idx], nr, nc, per_drug=False)
+
+    return validate
+
+
+def cold_sampler(builder, R: np.ndarray, fit_idx: np.ndarray, t, graph: bool):
+    """Each epoch hides a random share of fit drugs (queries) from the graph and learns their pairs,
+    so training sees exactly what a test drug sees: only kNN links to labelled drugs."""
+
+    def draw(rng: np.random.Generator):
+        # The same share of fit drugs is supervised each epoch with or without a graph, so the
+        # plain MLP gets the same training budget; only the graph model needs the others as support.
+        n_q = max(1, int(round(t.query_fraction * len(fit_idx))))
+        query = rng.choice(fit_idx, size=n_q, replace=False)
+        support = np.setdiff1d(fit_idx, query) if graph else np.zeros(0, dtype=int)
+        r, c = np.nonzero(R[query])
+        nd, ns = sample_negatives(R, query, t.neg_ratio, rng)
+        return builder.build(support, query), np.concatenate([query[r], nd]), np.concatenate([c, ns]), R[query[r], c]
+
+    return draw

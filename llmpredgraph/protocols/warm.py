@@ -1,0 +1,117 @@
+"""Warm start: folds over known pairs; held-out pairs are removed from the graph and features.
+
+Every drug is a labelled node. Training hides a random share of the fit pairs from the graph each
+epoch and learns them (pseudo-held-out pairs), so training sees what a test pair sees: the drug's
+other pairs, never the pair itself. Validation pairs, carved from the training pairs, pick the epoch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..baselines import BASELINES
+from ..metrics.functions import evaluate
+from ..pipeline.pipeline import Pipeline
+from .base import Fold, Protocol, Split, Targets
+from .splits import carve_validation_pairs, hide_pairs, only_pairs, sample_unknown, warm_folds
+
+
+class WarmProtocol(Protocol):
+    kind = "warm"
+    title = "Warm-start experiment (held-out known pairs)"
+
+    def folds(self) -> list[Fold]:
+        p = self.cfg.protocol
+        return [
+            Fold(k, self.cfg.seed + k, tr, te)
+            for k, (tr, te) in enumerate(warm_folds(self.bench.R, p.folds, self.cfg.seed))
+        ]
+
+    def record(self, folds: list[Fold]) -> dict:
+        drugs, ses = np.asarray(self.bench.drug_names), np.asarray(self.bench.se_names)
+        return {
+            "protocol": self.kind,
+            "seed": self.cfg.seed,
+            "test_pairs": [[f"{drugs[d]}|{ses[s]}" for d, s in f.test] for f in folds],
+        }
+
+    def split(self, fold: Fold) -> Split:
+        R_train = hide_pairs(self.bench.R, fold.test)  # everything below sees only this (and R_fit)
+        fit_pairs, val_pairs = carve_validation_pairs(fold.train, self.cfg.protocol.val_fraction, fold.seed)
+        return Split(fold, R_train, hide_pairs(R_train, val_pairs), np.arange(self.bench.n_drugs), fit_pairs, val_pairs)
+
+    def _support(self, pipe: Pipeline) -> np.ndarray:
+        """Warm graphs label every drug; a model without message passing needs no graph edges."""
+        return np.arange(self.bench.n_drugs) if pipe.uses_graph else np.zeros(0, dtype=int)
+
+    def sampler(self, split: Split, pipe: Pipeline):
+        return warm_sampler(pipe.builder, split.R_fit, split.R_train == 0, pipe.cfg.train, self._support(pipe))
+
+    def validator(self, split: Split, pipe: Pipeline):
+        return warm_validator(pipe, self._support(pipe), split.R_train, split.R_fit, split.val, split.fold.seed)
+
+    def targets(self, split: Split) -> Targets:
+        return warm_targets(self.bench.R, split.R_train, split.fold.test, self.bench.R == 0, split.fold.seed)
+
+    def predict(self, split: Split, targets: Targets, pipe: Pipeline) -> dict[str, np.ndarray]:
+        # Test time: all training pairs (fit + validation) are edges; held-out pairs are not.
+        return pipe.predict_matrix(self._support(pipe), [], rows=targets.rows, R=split.R_train)
+
+    def baseline(self, name: str, split: Split, targets: Targets, inputs) -> dict[str, np.ndarray]:
+        return BASELINES[name](split.R_train, np.arange(self.bench.n_drugs), targets.rows, tanimoto=inputs.tanimoto)
+
+
+def warm_sampler(builder, R_fit: np.ndarray, unknown: np.ndarray, t, support: np.ndarray):
+    """Hide `query_fraction` of the fit pairs from the graph; they are the epoch's positives, and
+    as many unknown pairs of the same drugs (unknown = not a training pair) are its negatives."""
+    pairs = np.argwhere(R_fit > 0)
+
+    def draw(rng: np.random.Generator):
+        n_q = max(1, int(round(t.query_fraction * len(pairs))))
+        pick = pairs[np.sort(rng.choice(len(pairs), size=n_q, replace=False))]
+        drugs, counts = np.unique(pick[:, 0], return_counts=True)
+        nd, ns = sample_unknown(unknown, drugs, np.round(counts * t.neg_ratio).astype(int), rng)
+        data = builder.build(support, [], hide_pairs(R_fit, pick))
+        return data, np.concatenate([pick[:, 0], nd]), np.concatenate([pick[:, 1], ns]), R_fit[pick[:, 0], pick[:, 1]]
+
+    return draw
+
+
+def warm_targets(
+    R_labels: np.ndarray, R_visible: np.ndarray, held: np.ndarray, unknown: np.ndarray, seed: int
+) -> Targets:
+    """Held-out classes of the drugs in `held`, 1:1 unknown negatives, and the visible cells to ignore."""
+    rows = np.unique(held[:, 0])
+    R_held = only_pairs(R_labels, held)[rows]
+    nr, nc = sample_unknown(unknown[rows], np.arange(len(rows)), (R_held > 0).sum(1), np.random.default_rng(seed))
+    return Targets(rows, R_held, nr, nc, (R_visible > 0)[rows])
+
+
+def warm_validator(
+    pipe: Pipeline,
+    support: np.ndarray,
+    R_train: np.ndarray,
+    R_fit: np.ndarray,
+    val_pairs: np.ndarray,
+    seed: int,
+    max_cells: int = 100_000,
+):
+    """Scores validation pairs, their 1:1 negatives and a fixed random sample of the other unknown
+    cells (scoring every cell of every drug at each check cost more than the training itself)."""
+    t = warm_targets(R_train, R_fit, val_pairs, R_train == 0, seed)
+    rng = np.random.default_rng(seed + 1)
+    cells = np.zeros(t.R_test.shape, dtype=bool)
+    cells[t.R_test > 0] = True
+    cells[t.neg_rows, t.neg_cols] = True
+    free = np.flatnonzero(~t.ignore & ~cells)
+    cells.flat[rng.choice(free, size=min(max_cells, len(free)), replace=False)] = True
+    r, c = np.nonzero(cells)
+
+    def validate(model) -> dict:
+        p = pipe.predict_pairs(support, [], t.rows[r], c, R=R_fit)
+        pred = {k: np.zeros(t.R_test.shape, dtype=np.float32) for k in p}
+        for k, v in p.items():
+            pred[k][r, c] = v
+        return evaluate(pred, t.R_test, t.neg_rows, t.neg_cols, per_drug=False, ignore=~cells)
+
+    return validate

@@ -1,0 +1,95 @@
+"""`ablate`: variants of a base config on identical folds, compared with paired tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ..atomic import write_text, write_with
+from ..config import Config, from_dict, set_path
+from ..errors import UserError
+from ..reporting.ablation import ablation_markdown, ablation_table, forest_plot
+from ..reporting.summary import metrics_frame
+from .experiment import load_fold_metrics, run_experiment
+
+_OFF_MLP = {"model.message_passing": False, "model.label_propagation": False}
+VARIANTS: dict[str, dict] = {
+    "base": {},
+    "no_message_passing": _OFF_MLP,
+    "no_label_propagation": {"model.label_propagation": False},
+    "no_neighbour_offsets": {"model.neighbour_offsets": False},
+    "knn_by_embedding": {"graph.knn_similarity": "embedding"},
+    "no_drug_knn": {"graph.drug_knn.enabled": False},
+    "no_se_hierarchy": {"graph.se_hierarchy": False},
+    "no_se_cooc": {"graph.se_cooc.enabled": False},
+    "conv_sage": {"model.conv": "sage"},
+    "conv_gat": {"model.conv": "gat"},
+    "conv_graph": {"model.conv": "graph"},
+    "depth_1": {"model.layers": 1},
+    "depth_2": {"model.layers": 2},
+    "depth_3": {"model.layers": 3},
+    "no_contrastive": {"contrastive.enabled": False},
+    "only_cosent": {"contrastive.losses": {"cosent": 1.0, "mnrl": 0.0, "angle": 0.0}},
+    "only_mnrl": {"contrastive.losses": {"cosent": 0.0, "mnrl": 1.0, "angle": 0.0}},
+    "only_angle": {"contrastive.losses": {"cosent": 0.0, "mnrl": 0.0, "angle": 1.0}},
+    "no_cosent": {"contrastive.losses.cosent": 0.0},
+    "no_mnrl": {"contrastive.losses.mnrl": 0.0},
+    "no_angle": {"contrastive.losses.angle": 0.0},
+    "mode_projection": {"contrastive.mode": "projection"},
+    "mode_lora": {"contrastive.mode": "lora"},
+    "mode_full": {"contrastive.mode": "full"},
+    "fingerprint_encoder": {"encoders.drug.kind": "fingerprint"},
+    "onehot_side_effects": {"encoders.side_effect.kind": "onehot"},
+}
+REQUIRED = ["no_message_passing", "no_drug_knn", "no_contrastive", "fingerprint_encoder"]
+
+
+def resolve_variants(names: list[str], grid: str | None) -> dict[str, dict]:
+    chosen: dict[str, dict] = {}
+    if grid:
+        data = yaml.safe_load(Path(grid).read_text()) if Path(grid).is_file() else None
+        if not isinstance(data, dict) or not isinstance(data.get("variants"), dict):
+            raise UserError(
+                f"ablation grid {grid} must be a YAML mapping with a 'variants' mapping of name -> overrides",
+                "see docs/ablation_grid.yaml",
+            )
+        chosen.update({str(k): dict(v or {}) for k, v in data["variants"].items()})
+    for n in names:
+        if n == "all":
+            chosen.update(VARIANTS)
+        elif n == "required":
+            chosen.update({k: VARIANTS[k] for k in REQUIRED})
+        elif n in VARIANTS:
+            chosen[n] = VARIANTS[n]
+        else:
+            raise UserError(f"unknown ablation variant {n!r}", f"choose from: all, required, {', '.join(VARIANTS)}")
+    chosen.pop("base", None)
+    return {"base": {}, **chosen}
+
+
+def variant_config(base: Config, overrides: dict) -> Config:
+    data = base.dump()
+    data["protocol"]["with_mlp"] = False
+    data["baselines"] = []
+    for key, value in overrides.items():
+        set_path(data, key, value)
+    return from_dict(data, f"ablation variant {overrides}")
+
+
+def run_ablation(
+    base: Config, variants: dict[str, dict], out: str | Path, resume: bool = True, progress: bool = True
+) -> pd.DataFrame:
+    out = Path(out)
+    per_variant = {}
+    for name, ov in variants.items():
+        cfg = variant_config(base, ov).model_copy(update={"name": f"{base.name}-{name}"})
+        folder = run_experiment(cfg, out / name, resume=resume, progress=progress)
+        df = metrics_frame(load_fold_metrics(folder))
+        per_variant[name] = df[df["method"] == "graph"].assign(method=name)
+    table = ablation_table(pd.concat(per_variant.values(), ignore_index=True))
+    write_with(out / "ablation.csv", lambda p: table.to_csv(p, index=False))
+    write_text(out / "ablation.md", ablation_markdown(table, variants, base.name))
+    forest_plot(table, out / "ablation_forest.png")
+    return table

@@ -1,0 +1,130 @@
+"""`experiment`: all folds in one run folder, resumable, with metrics, summary and plots."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from tqdm.auto import tqdm
+
+from ..atomic import atomic_path, write_json, write_text, write_with
+from ..config import Config
+from ..data import load_benchmark
+from ..data.atc import atc_level1_labels
+from ..errors import UserError
+from ..metrics.registry import names
+from ..pipeline.features import load_inputs
+from ..protocols import PROTOCOLS, FoldResult, make_protocol, run_fold
+from ..reporting import plots
+from ..reporting.summary import metrics_frame, summary_markdown
+from ..runtime import seed_everything, set_threads
+
+
+def prepare_run_folder(out: Path, cfg: Config, resume: bool, overwrite: bool) -> None:
+    resolved = yaml.safe_dump(cfg.dump(), sort_keys=False)
+    if out.exists() and any(out.iterdir()):
+        if overwrite:
+            shutil.rmtree(out)
+        elif resume:
+            saved = out / "config.yaml"
+            if saved.is_file() and yaml.safe_load(saved.read_text()) != cfg.dump():
+                raise UserError(
+                    f"run folder {out} was started with a different config",
+                    "resume with the same config, or use --overwrite or another --out",
+                )
+        else:
+            raise UserError(
+                f"run folder {out} already exists",
+                "pass --resume to continue it, --overwrite to replace it, or choose another --out",
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    write_text(out / "config.yaml", resolved)
+
+
+def _fold_done(folder: Path) -> bool:
+    return (folder / "metrics.json").is_file()
+
+
+def run_experiment(
+    cfg: Config,
+    out: str | Path,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+) -> Path:
+    out = Path(out)
+    prepare_run_folder(out, cfg, resume, overwrite)
+    seed_everything(cfg.seed)
+    set_threads(cfg.threads)
+    bench = load_benchmark(cfg.data)
+    protocol = make_protocol(bench, cfg)
+    folds = protocol.folds()
+    write_json(out / "folds.json", protocol.record(folds))
+    wanted = cfg.protocol.run_folds if cfg.protocol.run_folds is not None else list(range(len(folds)))
+    bad = [k for k in wanted if not 0 <= k < len(folds)]
+    if bad:
+        raise UserError(
+            f"protocol.run_folds has fold(s) {bad} outside 0..{len(folds) - 1}", "list existing fold numbers"
+        )
+    inputs = None
+    t0 = time.perf_counter()
+    for k in tqdm(wanted, desc="folds", disable=not progress):
+        folder = out / "folds" / f"fold_{k}"
+        if _fold_done(folder):
+            continue  # resume: finished folds are kept as they are
+        if inputs is None:
+            inputs = load_inputs(bench, cfg, progress)
+        res = run_fold(protocol, folds[k], inputs, progress=progress)
+        write_fold(folder, res, bench, inputs, cfg, k)
+    elapsed = time.perf_counter() - t0
+    finalize(out, cfg, command, elapsed)
+    return out
+
+
+def write_fold(folder: Path, res: FoldResult, bench, inputs, cfg: Config, k: int) -> None:
+    """The whole fold folder appears at once; metrics.json inside marks it finished."""
+    with atomic_path(folder, is_dir=True) as tmp:
+        res.predictions.to_csv(tmp / "predictions.csv", index=False)
+        (tmp / "info.json").write_text(json.dumps(res.info, indent=2, default=float))
+        feats = res.features
+        np.savez_compressed(tmp / "tuned_embeddings.npz", drug=feats.x_drug, side_effect=feats.x_se)
+        if k == (cfg.protocol.run_folds or [0])[0] and cfg.contrastive.enabled and cfg.contrastive.plot:
+            plots.embedding_map(
+                inputs.X_drug, feats.x_drug, atc_level1_labels(bench), tmp / "embeddings_before_after.png", cfg.seed
+            )
+        (tmp / "metrics.json").write_text(json.dumps(res.metrics, indent=2))
+
+
+def load_fold_metrics(out: Path) -> dict[int, dict]:
+    found = {}
+    for f in sorted((out / "folds").glob("fold_*/metrics.json")):
+        found[int(f.parent.name.split("_")[1])] = json.loads(f.read_text())
+    return found
+
+
+def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None = None) -> None:
+    fold_metrics = load_fold_metrics(out)
+    if not fold_metrics:
+        raise UserError(f"no finished folds in {out}", "run the experiment first")
+    df = metrics_frame(fold_metrics)
+    write_json(out / "metrics.json", {str(k): v for k, v in fold_metrics.items()})
+    write_with(out / "metrics.csv", lambda p: df.to_csv(p, index=False))
+    notes = [f"Wall time of this invocation: {elapsed / 60:.1f} min." if elapsed is not None else ""]
+    title = PROTOCOLS[cfg.protocol.kind].title
+    write_text(
+        out / "summary.md",
+        summary_markdown(df, cfg.baselines, f"{title}: {cfg.name}", command, [n for n in notes if n]),
+    )
+    preds = pd.concat(
+        [pd.read_csv(out / "folds" / f"fold_{k}" / "predictions.csv") for k in fold_metrics], ignore_index=True
+    )
+    methods = list(dict.fromkeys(df["method"]))
+    plots.roc_pr(preds, methods, out / "roc_pr.png")
+    plots.pred_vs_true(preds, methods, out / "pred_vs_true.png")
+    plots.per_fold_bars(df, names("headline"), out / "per_fold.png")
