@@ -117,9 +117,12 @@ class TrainCfg(Strict):
 
 
 class ProtocolCfg(Strict):
-    kind: Literal["cold", "warm"] = "cold"  # cold: 10-fold over drugs; warm: 10-fold over known pairs
+    # cold: folds over drugs; scaffold: folds over Bemis-Murcko scaffolds; warm: folds over known pairs
+    kind: Literal["cold", "scaffold", "warm"] = "cold"
     folds: int = Field(10, ge=2)
-    run_folds: list[int] | None = None  # a subset of folds, for smoke runs
+    repeats: int = Field(1, ge=1)  # repeated CV: `repeats` x `folds` folds, each repeat with its own seed
+    grouping: Literal["structure", "none"] = "structure"  # cold: drugs of one standardised structure share a fold
+    run_folds: list[int] | None = None  # a subset of folds (numbered across repeats), for smoke runs
     val_fraction: float = Field(0.1, gt=0, lt=0.5)
     with_mlp: bool = True  # also train the plain MLP (same parts, no message passing) on each fold
 
@@ -139,7 +142,7 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _warm_only(self) -> Config:
-        if self.protocol.kind == "cold":
+        if self.protocol.kind != "warm":
             if "bias" in self.baselines:
                 raise ValueError(
                     "the drug + side-effect bias baseline is warm-only (a cold test drug has no known pairs); "

@@ -21,7 +21,7 @@ def data():
 )
 @click.option("--dest", type=click.Path(), default=None, help="Where raw files go (default: data/raw).")
 def data_fetch(mirror, dest):
-    """Get the 14 raw files from their pinned URLs (or a mirror) and verify every sha256."""
+    """Get every raw file from its pinned URL (or a mirror) and verify its sha256."""
     from ..data.fetch import fetch_raw
 
     status = fetch_raw(mirror=mirror, dest=dest)

@@ -10,6 +10,7 @@ import scipy.io as sio
 
 from ..atomic import sha256_file
 from ..paths import processed_dir, raw_dir
+from .audit import add_structure_columns, apply_corrections, drugbank_audit
 from .benchmark import Benchmark
 from .fetch import verify_raw
 from .meddra import ancestors_by_level, pt_index, read_hierarchy, restrict_to
@@ -83,8 +84,9 @@ def prepare(raw: str | Path | None = None, out: str | Path | None = None) -> tup
     R, drug_names, se_names = read_matrix(raw / "galeano/FrequencyData.mat")
     ids = pd.read_excel(raw / "mgpred/drug_id.xlsx", header=None)
     smi = pd.read_excel(raw / "mgpred/drug_SMILES.xlsx", header=None)
-    drugs = align_smiles(drug_names, ids, smi)
+    drugs = apply_corrections(align_smiles(drug_names, ids, smi))
     drugs["dup_group"] = duplicate_groups(drugs["canonical_smiles"])
+    drugs = add_structure_columns(drugs)
     atc = pd.read_csv(raw / "atc/drug_atc.tsv", sep="\t", header=None, dtype=str)
     atc_by_cid = atc.groupby(0)[1].apply(lambda s: ";".join(sorted(set(s)))).to_dict()
     drugs["atc"] = [atc_by_cid.get(c, "") for c in drugs["cid"]]
@@ -93,6 +95,8 @@ def prepare(raw: str | Path | None = None, out: str | Path | None = None) -> tup
     ses = side_effect_table(se_names, full)
     pts = [f"pt:{c}" for c in ses["pt_code"] if c]
     hierarchy = restrict_to(full, pts)
+
+    drugs, audit = drugbank_audit(drugs, raw / "drugbank")
 
     sup = pd.read_excel(raw / "mgpred/Sup_1.xlsx", header=None)
     d_idx = {n: i for i, n in enumerate(drug_names)}
@@ -110,6 +114,7 @@ def prepare(raw: str | Path | None = None, out: str | Path | None = None) -> tup
         "sup1_rows": len(sup),
         "sup1_rows_matching_R": sup_agree,
         "known_pairs_learnable": int((R[drugs["has_smiles"].to_numpy(bool)] > 0).sum()),
+        "structure_audit": audit,
     }
     manifest = {"inputs": {f.path: sha256_file(raw / f.path) for f in RAW_FILES}, "report": report}
     bench = Benchmark(R, drugs, ses, hierarchy, manifest)

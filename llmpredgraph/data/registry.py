@@ -7,6 +7,8 @@ from dataclasses import dataclass
 _PACCANARO = "https://raw.githubusercontent.com/paccanarolab/Side-effect-Frequencies/34c1b3a77949e16fba630b97006eab949b5b1cae/data%20analysis/data/"
 _MGPRED = "https://raw.githubusercontent.com/zhc940702/MGPred/537ec2fb2adf95e6162e5899a7834216cbd2c60a/original_data/"
 _SIDER = "https://raw.githubusercontent.com/Qstj/sider/51876d00cd37e0f1f2036ed378fb3011a1a3b685/data/"
+_DRUGBANK = "https://raw.githubusercontent.com/dhimmel/drugbank/6b9ae386d6ba4a0eca2d66d4b0337a6e90fe81f4/data/"  # CC BY-NC 4.0
+_ATCD = "https://raw.githubusercontent.com/fabkury/atcd/1e92aec7c52c7e324080416294bb8e68cf686685/"  # CC BY-NC-SA 4.0
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,19 @@ RAW_FILES: tuple[RawFile, ...] = (
     RawFile("meddra/hlgt_hlt.asc", _SIDER + "hlgt_hlt.asc", "3544373df69fd40d969a06e30cebdccd711c5b5e73c5f889cac024d4b900ea38"),
     RawFile("meddra/hlt_pt.asc", _SIDER + "hlt_pt.asc", "ba12b74595298094ca6d611fac81a3101f7f029964babfcd220b825d863d42e6"),
     RawFile("atc/drug_atc.tsv", _SIDER + "drug_atc.tsv", "72c1d4350928457eb0ee69bcd6b2ee4b9d0e2bb2c40543f5a13866bde40385b9"),
+    RawFile("drugbank/drugbank.tsv", _DRUGBANK + "drugbank.tsv", "66050d51cb7a614ea6e951d630d2cf40893b75026ebe8f56c6cc37c0e73c3edd"),
+    RawFile("drugbank/proteins.tsv", _DRUGBANK + "proteins.tsv", "8f78ad48e0dc9414074b00bf28e47048a1eafe9d5810a415547b8df69972c4e8"),
+    RawFile(
+        "drugbank/pubchem-mapping.tsv",
+        _DRUGBANK + "pubchem-mapping.tsv",
+        "c842d787d39741bd8957b2224c4899d21afa5cb353b152fdef5658467d93c292",
+    ),
+    RawFile("drugbank/aliases.json", _DRUGBANK + "aliases.json", "b6993c6c4e085e646a4101a8f44c7f75569136b3db4b51b7952791d14f33ae04"),
+    RawFile(
+        "atc/who_atc_ddd_2026-04-25.csv",
+        _ATCD + "WHO%20ATC-DDD%202026-04-25.csv",
+        "2c5caa215d05c71834cfda0d3782d17e22704d9565cdd012bd00e567e546ac0d",
+    ),
 )
 
 MIRROR_ENV = "LLMPREDGRAPH_DATA_MIRROR"

@@ -5,6 +5,23 @@ from __future__ import annotations
 from ..units import CLASS_NAMES, HIGH_FREQ_CLASS
 
 
+def format_audit(a: dict) -> list[str]:
+    """The structure audit: corrections applied, DrugBank matching and structure agreement."""
+    lines = [f"structure corrections (table version {a['corrections_version']}): {len(a['corrections'])}"]
+    lines += [f"  {c['drug']}: {c['reason']} -> {c['smiles']} ({c['source']})" for c in a["corrections"]]
+    lines.append("DrugBank matches of the learnable drugs: " + ", ".join(f"{k} {v}" for k, v in a["drugbank_matches"].items()))
+    lines.append(f"name and PubChem CID disagree (name trusted; STITCH flat ids merge stereoisomers): {', '.join(a['name_cid_conflicts'])}")
+    lines.append("structure vs DrugBank (standardised): " + ", ".join(f"{k} {v}" for k, v in a["structure_agreement"].items()))
+    lines.append(f"different skeleton than DrugBank, with verdicts: {len(a['structure_disagreements'])}")
+    lines += [f"  {d['drug']} ({d['drugbank_id']}): {d['verdict']}" for d in a["structure_disagreements"]]
+    lines.append(f"DrugBank has no structure (biologics, mixtures): {len(a['no_drugbank_structure'])}: {', '.join(a['no_drugbank_structure'])}")
+    groups = a["structure_groups"]
+    lines.append(f"structure groups kept together in cold folds: {len(groups)} groups, {sum(map(len, groups))} drugs")
+    lines += [f"  {', '.join(g)}" for g in groups]
+    lines.append(f"Bemis-Murcko scaffold groups (scaffold protocol): {a['scaffold_groups']}")
+    return lines
+
+
 def format_report(stats: dict, report: dict) -> str:
     lines = [
         f"drugs (with SMILES, learnable): {stats['drugs']}",
@@ -22,4 +39,6 @@ def format_report(stats: dict, report: dict) -> str:
         lines += [f"  {', '.join(g)}" for g in groups]
         lines.append(f"side effects without a MedDRA PT (text = name only): {len(report['side_effects_without_meddra_pt'])}")
         lines.append(f"Sup_1 rows agreeing with R: {report['sup1_rows_matching_R']} of {report['sup1_rows']}")
+        if "structure_audit" in report:
+            lines += format_audit(report["structure_audit"])
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .benchmark import Benchmark
+from .audit import add_structure_columns
 from .smiles import canonical, duplicate_groups
 
 # Real, small molecules in a few chemical families, so structure carries signal.
@@ -45,6 +46,8 @@ def synthetic_benchmark(n_drugs: int = 20, n_side_effects: int = 30, seed: int =
         "has_smiles": True,
     })
     drugs["dup_group"] = duplicate_groups(drugs["canonical_smiles"])
+    drugs["corrected"] = ""
+    drugs = add_structure_columns(drugs)
     drugs["atc"] = ["ABCN"[f] + "01AA0" + str(i % 10) for i, f in enumerate(family)]
 
     g = nx.DiGraph()

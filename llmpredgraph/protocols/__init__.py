@@ -2,9 +2,10 @@
 
 from .base import Fold, FoldResult, Protocol, Split, Targets, fit_pipeline, model_variants, run_fold
 from .cold import ColdProtocol
+from .scaffold import ScaffoldProtocol
 from .warm import WarmProtocol
 
-PROTOCOLS: dict[str, type[Protocol]] = {"cold": ColdProtocol, "warm": WarmProtocol}
+PROTOCOLS: dict[str, type[Protocol]] = {"cold": ColdProtocol, "scaffold": ScaffoldProtocol, "warm": WarmProtocol}
 
 
 def make_protocol(bench, cfg) -> Protocol:
@@ -15,6 +16,7 @@ def make_protocol(bench, cfg) -> Protocol:
 __all__ = [
     "PROTOCOLS",
     "ColdProtocol",
+    "ScaffoldProtocol",
     "Fold",
     "FoldResult",
     "Protocol",

@@ -27,12 +27,14 @@ from ..pipeline.training import Sampler, Validator
 
 @dataclass
 class Fold:
-    """train / test: drug indices [n] (cold) or (drug, side effect) pairs [n, 2] (warm)."""
+    """train / test: drug indices [n] (cold) or (drug, side effect) pairs [n, 2] (warm). index
+    numbers folds across repeats (repeat r, fold k -> r * folds + k); seed = config seed + index."""
 
     index: int
     seed: int
     train: np.ndarray
     test: np.ndarray
+    repeat: int = 0
 
 
 @dataclass
@@ -78,9 +80,18 @@ class Protocol(ABC):
     def __init__(self, bench, cfg: Config):
         self.bench, self.cfg = bench, cfg
 
-    @abstractmethod
     def folds(self) -> list[Fold]:
-        """Every fold, in order; identical for every method and variant of a config."""
+        """Every fold of every repeat, in order; identical for every method and variant of a config."""
+        p, out = self.cfg.protocol, []
+        for r in range(p.repeats):
+            for k, (tr, te) in enumerate(self.assign(p.folds, self.cfg.seed + r)):
+                index = r * p.folds + k
+                out.append(Fold(index, self.cfg.seed + index, tr, te, r))
+        return out
+
+    @abstractmethod
+    def assign(self, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """One repeat's (train, test) split per fold, drawn with `seed`."""
 
     @abstractmethod
     def record(self, folds: list[Fold]) -> dict:

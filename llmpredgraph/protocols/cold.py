@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..baselines import BASELINES
+from ..errors import UserError
 from ..metrics.functions import evaluate
 from ..pipeline.pipeline import Pipeline
 from .base import Fold, Protocol, Split, Targets
@@ -18,16 +19,25 @@ class ColdProtocol(Protocol):
     kind = "cold"
     title = "Cold-start experiment (unseen drugs)"
 
-    def folds(self) -> list[Fold]:
-        p = self.cfg.protocol
-        return [
-            Fold(k, self.cfg.seed + k, tr, te)
-            for k, (tr, te) in enumerate(cold_folds(self.bench.n_drugs, p.folds, self.cfg.seed))
-        ]
+    def groups(self) -> np.ndarray | None:
+        """Drugs that must share a fold: one standardised structure (grouping: structure), or none."""
+        if self.cfg.protocol.grouping == "none":
+            return None
+        return _column(self.bench, "structure_group")
+
+    def assign(self, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        return cold_folds(self.bench.n_drugs, n_folds, seed, self.groups())
 
     def record(self, folds: list[Fold]) -> dict:
-        drugs = np.asarray(self.bench.drug_names)
-        return {"protocol": self.kind, "seed": self.cfg.seed, "test_drugs": [drugs[f.test].tolist() for f in folds]}
+        drugs, p = np.asarray(self.bench.drug_names), self.cfg.protocol
+        return {
+            "protocol": self.kind,
+            "seed": self.cfg.seed,
+            "folds": p.folds,
+            "repeats": p.repeats,
+            "grouping": p.grouping,
+            "test_drugs": [drugs[f.test].tolist() for f in folds],
+        }
 
     def split(self, fold: Fold) -> Split:
         R_train = hide_rows(self.bench.R, fold.test)  # test drugs' rows are zero in everything fitting reads
@@ -56,6 +66,15 @@ class ColdProtocol(Protocol):
 
     def baseline(self, name: str, split: Split, targets: Targets, inputs) -> dict[str, np.ndarray]:
         return BASELINES[name](split.R_train, split.fold.train, split.fold.test, tanimoto=inputs.tanimoto)
+
+
+def _column(bench, name: str) -> np.ndarray:
+    if name not in bench.drugs.columns:
+        raise UserError(
+            f"the processed benchmark has no {name!r} column (prepared by an older version)",
+            "run `llmpredgraph data prepare` again",
+        )
+    return bench.drugs[name].to_numpy()
 
 
 def cold_validator(pipe: Pipeline, R: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray, seed: int):

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 
 
-def cold_folds(n_drugs: int, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train drugs, test drugs) per fold; every drug is tested exactly once."""
-    kf = KFold(n_splits=folds, shuffle=True, random_state=seed)
-    return [(np.sort(tr), np.sort(te)) for tr, te in kf.split(np.arange(n_drugs))]
+def cold_folds(
+    n_drugs: int, folds: int, seed: int, groups: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train drugs, test drugs) per fold; every drug is tested exactly once. With `groups`, drugs of
+    one group always share a fold (shuffled GroupKFold); without, a plain shuffled KFold."""
+    if groups is None:
+        kf = KFold(n_splits=folds, shuffle=True, random_state=seed)
+        return [(np.sort(tr), np.sort(te)) for tr, te in kf.split(np.arange(n_drugs))]
+    gkf = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [(np.sort(tr), np.sort(te)) for tr, te in gkf.split(np.arange(n_drugs), groups=groups)]
 
 
 def carve_validation(train_idx: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -20,18 +20,16 @@ class WarmProtocol(Protocol):
     kind = "warm"
     title = "Warm-start experiment (held-out known pairs)"
 
-    def folds(self) -> list[Fold]:
-        p = self.cfg.protocol
-        return [
-            Fold(k, self.cfg.seed + k, tr, te)
-            for k, (tr, te) in enumerate(warm_folds(self.bench.R, p.folds, self.cfg.seed))
-        ]
+    def assign(self, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        return warm_folds(self.bench.R, n_folds, seed)
 
     def record(self, folds: list[Fold]) -> dict:
-        drugs, ses = np.asarray(self.bench.drug_names), np.asarray(self.bench.se_names)
+        drugs, ses, p = np.asarray(self.bench.drug_names), np.asarray(self.bench.se_names), self.cfg.protocol
         return {
             "protocol": self.kind,
             "seed": self.cfg.seed,
+            "folds": p.folds,
+            "repeats": p.repeats,
             "test_pairs": [[f"{drugs[d]}|{ses[s]}" for d, s in f.test] for f in folds],
         }
 

@@ -41,35 +41,47 @@ def best_baseline(df: pd.DataFrame, metric: str, baselines: list[str]) -> str | 
 def summary_markdown(
     df: pd.DataFrame, baselines: list[str], title: str, command: str | None = None, notes: list[str] | None = None
 ) -> str:
+    """Mean ± sd over all folds (every repeat), the spread of repeat means, and paired Wilcoxon tests
+    of the graph model against every other method on identical folds. df may carry a 'repeat' column."""
     summary, key = names("summary"), names("headline")
     ms = mean_sd(df, summary)
     n_folds = df["fold"].nunique()
+    repeats = df["repeat"].nunique() if "repeat" in df else 1
     lines = [f"# {title}", ""]
     if command:
         lines += ["Produced by:", "", f"```\n{command}\n```", ""]
-    lines += [f"Folds: {n_folds} (mean ± sd across folds). Higher is better except RMSE/MAE.", ""]
+    how = f"{repeats} repeats x {n_folds // repeats} folds" if repeats > 1 else f"{n_folds}"
+    lines += [f"Folds: {how} (mean ± sd across all folds). Higher is better except RMSE/MAE.", ""]
     lines.append("| method | " + " | ".join(summary) + " |")
     lines.append("|---|" + "---|" * len(summary))
     for method in ms.index:
         cells = [f"{ms.loc[method, m + '_mean']:.3f} ± {ms.loc[method, m + '_sd']:.3f}" for m in summary]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "## Paired Wilcoxon tests across folds (two-sided p)",
-        "",
-        "| comparison | " + " | ".join(key) + " |",
-        "|---|" + "---|" * len(key),
-    ]
-    methods = set(df["method"])
-    if "graph" in methods and "mlp" in methods:
-        lines.append("| graph vs mlp | " + " | ".join(_delta_p(df, "graph", "mlp", m) for m in key) + " |")
+    if repeats > 1:
+        lines += ["", "## Spread across repeats", "", "Mean of each repeat's fold mean, ± sd across the repeats.", ""]
+        lines += ["| method | " + " | ".join(key) + " |", "|---|" + "---|" * len(key)]
+        per = df.groupby(["method", "repeat"], sort=False)[key].mean()
+        for method in ms.index:
+            r = per.loc[method]
+            lines.append(
+                f"| {method} | " + " | ".join(f"{r[m].mean():.3f} ± {r[m].std(ddof=1):.3f}" for m in key) + " |"
+            )
+    lines += ["", f"## Paired Wilcoxon tests across the {n_folds} folds (two-sided p)", ""]
+    lines += ["| comparison | " + " | ".join(key) + " |", "|---|" + "---|" * len(key)]
+    methods = list(dict.fromkeys(df["method"]))
     if "graph" in methods:
+        for other in [m for m in methods if m != "graph"]:
+            lines.append(f"| graph vs {other} | " + " | ".join(_delta_p(df, "graph", other, m) for m in key) + " |")
         cells = []
         for m in key:
             b = best_baseline(df, m, baselines)
             cells.append(f"{_delta_p(df, 'graph', b, m)} ({b})" if b else "n/a")
         lines.append("| graph vs best baseline | " + " | ".join(cells) + " |")
-    lines += ["", "Cells: mean difference (first minus second), p-value. With few folds the test cannot reach small p."]
+    lines += [
+        "",
+        "Cells: mean difference (first minus second), p-value, folds where the first is better.",
+        "With few folds the test cannot reach small p.",
+    ]
     if notes:
         lines += ["", *notes]
     return "\n".join(lines) + "\n"
@@ -79,4 +91,6 @@ def _delta_p(df: pd.DataFrame, a: str, b: str, metric: str) -> str:
     wide = df.pivot(index="fold", columns="method", values=metric)
     delta = float((wide[a] - wide[b]).mean())
     p = paired_wilcoxon(df, a, b, metric)
-    return f"{delta:+.3f}, p={p:.3g}" if np.isfinite(p) else f"{delta:+.3f}, p=n/a"
+    better = (wide[a] < wide[b]) if metric in lower_is_better() else (wide[a] > wide[b])
+    wins = f"{int(better.sum())}/{int((wide[a] - wide[b]).notna().sum())}"
+    return f"{delta:+.3f}, p={p:.3g}, {wins}" if np.isfinite(p) else f"{delta:+.3f}, p=n/a, {wins}"

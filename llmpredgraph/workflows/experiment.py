@@ -113,6 +113,7 @@ def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None 
     if not fold_metrics:
         raise UserError(f"no finished folds in {out}", "run the experiment first")
     df = metrics_frame(fold_metrics)
+    df.insert(1, "repeat", df["fold"] // cfg.protocol.folds)
     write_json(out / "metrics.json", {str(k): v for k, v in fold_metrics.items()})
     write_with(out / "metrics.csv", lambda p: df.to_csv(p, index=False))
     notes = [f"Wall time of this invocation: {elapsed / 60:.1f} min." if elapsed is not None else ""]
