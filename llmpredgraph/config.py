@@ -127,6 +127,18 @@ class ProtocolCfg(Strict):
     with_mlp: bool = True  # also train the plain MLP (same parts, no message passing) on each fold
 
 
+BASELINE_KNOBS = {"knn_fp": ("k",), "knn_offset": ("k", "lam", "shrink"), "bias": ("lam",)}
+
+
+class SelectionCfg(Strict):
+    """Nested selection, per outer fold, on validation labels carved from that fold's training part."""
+
+    # name -> dotted overrides of the model config (graph model and plain MLP); empty = no selection
+    candidates: dict[str, dict[str, Any]] = {}
+    # baseline -> knob -> values to try, e.g. {knn_offset: {k: [5, 10, 20], lam: [5.0, 20.0]}}
+    baselines: dict[str, dict[str, list[int | float]]] = {}
+
+
 class Config(Strict):
     name: str = "cold"
     seed: int = 0
@@ -139,6 +151,7 @@ class Config(Strict):
     train: TrainCfg = TrainCfg()
     protocol: ProtocolCfg = ProtocolCfg()
     baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "bias"]] = ["se_mean", "knn_fp", "knn_offset"]
+    selection: SelectionCfg = SelectionCfg()
 
     @model_validator(mode="after")
     def _warm_only(self) -> Config:
@@ -152,6 +165,14 @@ class Config(Strict):
                 raise ValueError(
                     "model.drug_embedding needs the warm protocol (cold test drugs would keep untrained vectors); "
                     "set model.drug_embedding: false or protocol.kind: warm"
+                )
+        for name, grid in self.selection.baselines.items():
+            allowed = BASELINE_KNOBS.get(name, ())
+            bad = [k for k in grid if k not in allowed]
+            if name not in self.baselines or bad:
+                what = f"knob {bad[0]!r}" if bad else "a baseline that is not in baselines"
+                raise ValueError(
+                    f"selection.baselines.{name} names {what}; tune knobs {BASELINE_KNOBS} of listed baselines"
                 )
         return self
 

@@ -160,3 +160,50 @@ def test_summary_reports_repeats_and_every_comparison():
     text = summary_markdown(pd.DataFrame(rows), ["se_mean"], "t")
     assert "2 repeats x 3 folds" in text and "Spread across repeats" in text
     assert "| graph vs mlp |" in text and "| graph vs se_mean |" in text and "/6" in text
+
+
+def test_nested_selection_chooses_on_validation_only(bench):
+    cfg = _tiny_cfg().model_copy(update={"baselines": ["se_mean", "knn_offset"]})
+    data = cfg.dump()
+    data["selection"] = {
+        "candidates": {"k2": {"graph.drug_knn.k": 2}, "k4": {"graph.drug_knn.k": 4}},
+        "baselines": {"knn_offset": {"k": [2, 5], "lam": [1.0, 20.0]}},
+    }
+    cfg = Config.model_validate(data)
+    protocol = make_protocol(bench, cfg)
+    fold = protocol.folds()[0]
+    res = run_fold(protocol, fold, _inputs(bench), progress=False)
+    sel = res.info["graph"]["selection"]
+    assert set(sel["validation_scores"]) == {"k2", "k4"}
+    assert sel["validation_scores"][sel["chosen"]] == max(sel["validation_scores"].values())
+    assert "selection" in res.info["mlp"]  # graph-only candidates train one plain MLP, scored for both
+    assert len(set(res.info["mlp"]["selection"]["validation_scores"].values())) == 1
+    knobs = res.info["baseline_selection"]["knn_offset"]
+    assert len(knobs["validation_scores"]) == 4 and knobs["chosen"] in [g for g, _ in knobs["validation_scores"]]
+    # the choice is blind to test labels: scrambling the test rows keeps every choice
+    R = bench.R.copy()
+    R[fold.test] = np.random.default_rng(3).integers(0, 6, size=(len(fold.test), bench.n_side_effects))
+    other = run_fold(
+        make_protocol(bench.__class__(**{**bench.__dict__, "R": R}), cfg), fold, _inputs(bench), progress=False
+    )
+    assert (
+        other.info["graph"]["selection"] == sel and other.info["baseline_selection"] == res.info["baseline_selection"]
+    )
+    assert res.scores["graph"]["dsf"].shape == (len(fold.test), bench.n_side_effects) and list(res.rows) == list(
+        fold.test
+    )
+
+
+def test_selection_config_errors():
+    from llmpredgraph.config import load_config
+    from llmpredgraph.errors import UserError
+    from llmpredgraph.protocols.selection import candidate_configs
+
+    with pytest.raises(UserError, match="knob"):
+        load_config(None, ["selection.baselines={knn_fp: {lam: [1, 2]}}"])
+    with pytest.raises(UserError, match="not in baselines"):
+        load_config(None, ["selection.baselines={bias: {lam: [1, 2]}}"])
+    with pytest.raises(UserError, match="fixed for every candidate"):
+        candidate_configs(load_config(None, ["selection.candidates={a: {protocol.folds: 3}}"]))
+    with pytest.raises(UserError, match="selection candidate 'b'"):
+        candidate_configs(load_config(None, ["selection.candidates={b: {model.layers: nine}}"]))

@@ -1,7 +1,8 @@
 """Evaluation protocols: fold assignment, masking, training draws, validation and scoring."""
 
-from .base import Fold, FoldResult, Protocol, Split, Targets, fit_pipeline, model_variants, run_fold
+from .base import Fold, FoldResult, Protocol, Split, Targets
 from .cold import ColdProtocol
+from .fold import fit_pipeline, model_variants, run_fold
 from .scaffold import ScaffoldProtocol
 from .warm import WarmProtocol
 

@@ -7,6 +7,7 @@ import numpy as np
 from ..baselines import BASELINES
 from ..errors import UserError
 from ..metrics.functions import evaluate
+from ..metrics.registry import selection_score
 from ..pipeline.pipeline import Pipeline
 from .base import Fold, Protocol, Split, Targets
 from .splits import carve_validation, cold_folds, hide_rows, sample_negatives
@@ -64,8 +65,15 @@ class ColdProtocol(Protocol):
         # Test time: every training drug (fit + validation) is labelled support; test drugs are queries.
         return pipe.predict_matrix(split.fold.train, split.fold.test, R=split.R_train)
 
-    def baseline(self, name: str, split: Split, targets: Targets, inputs) -> dict[str, np.ndarray]:
-        return BASELINES[name](split.R_train, split.fold.train, split.fold.test, tanimoto=inputs.tanimoto)
+    def baseline(self, name: str, split: Split, targets: Targets, inputs, **knobs) -> dict[str, np.ndarray]:
+        return BASELINES[name](split.R_train, split.fold.train, split.fold.test, tanimoto=inputs.tanimoto, **knobs)
+
+    def validate_baseline(self, name: str, split: Split, inputs, **knobs) -> float:
+        """Fit drugs' labels predict the validation drugs, scored like the cold validator scores a model."""
+        R_val = split.R_train[split.val]
+        nr, nc = sample_negatives(R_val, np.arange(len(split.val)), 1.0, np.random.default_rng(split.fold.seed))
+        pred = BASELINES[name](split.R_fit, split.fit, split.val, tanimoto=inputs.tanimoto, **knobs)
+        return selection_score(evaluate(pred, R_val, nr, nc, per_drug=False))
 
 
 def _column(bench, name: str) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..baselines import BASELINES
 from ..metrics.functions import evaluate
+from ..metrics.registry import selection_score
 from ..pipeline.pipeline import Pipeline
 from .base import Fold, Protocol, Split, Targets
 from .splits import carve_validation_pairs, hide_pairs, only_pairs, sample_unknown, warm_folds
@@ -55,8 +56,16 @@ class WarmProtocol(Protocol):
         # Test time: all training pairs (fit + validation) are edges; held-out pairs are not.
         return pipe.predict_matrix(self._support(pipe), [], rows=targets.rows, R=split.R_train)
 
-    def baseline(self, name: str, split: Split, targets: Targets, inputs) -> dict[str, np.ndarray]:
-        return BASELINES[name](split.R_train, np.arange(self.bench.n_drugs), targets.rows, tanimoto=inputs.tanimoto)
+    def baseline(self, name: str, split: Split, targets: Targets, inputs, **knobs) -> dict[str, np.ndarray]:
+        return BASELINES[name](
+            split.R_train, np.arange(self.bench.n_drugs), targets.rows, tanimoto=inputs.tanimoto, **knobs
+        )
+
+    def validate_baseline(self, name: str, split: Split, inputs, **knobs) -> float:
+        """Fit pairs predict the validation pairs, scored like the warm validator (all other unknowns)."""
+        t = warm_targets(split.R_train, split.R_fit, split.val, split.R_train == 0, split.fold.seed)
+        pred = BASELINES[name](split.R_fit, np.arange(self.bench.n_drugs), t.rows, tanimoto=inputs.tanimoto, **knobs)
+        return selection_score(evaluate(pred, t.R_test, t.neg_rows, t.neg_cols, per_drug=False, ignore=t.ignore))
 
 
 def warm_sampler(builder, R_fit: np.ndarray, unknown: np.ndarray, t, support: np.ndarray):

@@ -94,6 +94,9 @@ def write_fold(folder: Path, res: FoldResult, bench, inputs, cfg: Config, k: int
         (tmp / "info.json").write_text(json.dumps(res.info, indent=2, default=float))
         feats = res.features
         np.savez_compressed(tmp / "tuned_embeddings.npz", drug=feats.x_drug, side_effect=feats.x_se)
+        # out-of-fold scores: every method's full matrices over this fold's test drugs (served by predict)
+        scores = {f"{m}__{h}": v.astype(np.float32) for m, p in res.scores.items() for h, v in p.items()}
+        np.savez_compressed(tmp / "scores.npz", rows=res.rows, **scores)
         if k == (cfg.protocol.run_folds or [0])[0] and cfg.contrastive.enabled and cfg.contrastive.plot:
             plots.embedding_map(
                 inputs.X_drug, feats.x_drug, atc_level1_labels(bench), tmp / "embeddings_before_after.png", cfg.seed

@@ -1,0 +1,121 @@
+"""The one fold runner every protocol uses, with nested selection inside the fold."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..config import Config
+from ..pipeline.features import Inputs, NodeFeatures, fit_features
+from ..pipeline.pipeline import HEADS, Pipeline
+from ..pipeline.support import SupportData
+from .base import Fold, FoldResult, Protocol, Split, Targets
+from .selection import baseline_grid, candidate_configs, effective_key, feature_key
+
+PipelineFactory = Callable[[Config, NodeFeatures, SupportData], Pipeline]
+
+
+def model_variants(cfg: Config) -> dict[str, Config]:
+    """The graph model as configured, plus the plain MLP (same parts, message passing off)."""
+    out = {"graph": cfg}
+    if cfg.protocol.with_mlp and (cfg.model.message_passing or cfg.model.label_propagation):
+        out["mlp"] = cfg.model_copy(
+            update={"model": cfg.model.model_copy(update={"message_passing": False, "label_propagation": False})}
+        )
+    return out
+
+
+def fit_pipeline(
+    protocol: Protocol,
+    split: Split,
+    features: NodeFeatures,
+    support: SupportData,
+    cfg: Config,
+    factory: PipelineFactory = Pipeline,
+    progress: bool = True,
+    desc: str = "train",
+) -> Pipeline:
+    """Build one pipeline and train it with the protocol's sampler and validator."""
+    pipe = factory(cfg, features, support)
+    pipe.fit(protocol.sampler(split, pipe), protocol.validator(split, pipe), split.fold.seed, progress, desc)
+    return pipe
+
+
+def run_fold(
+    protocol: Protocol, fold: Fold, inputs: Inputs, factory: PipelineFactory = Pipeline, progress: bool = True
+) -> FoldResult:
+    """Features, every model variant and every baseline on one fold, scored on the same targets.
+
+    With `selection.candidates`, each variant is trained once per distinct candidate and the one
+    with the best validation score predicts the test part; with `selection.baselines`, each
+    baseline's knobs are chosen on the validation labels the same way. Nothing chosen here sees
+    a test label."""
+    cfg, bench = protocol.cfg, protocol.bench
+    torch.manual_seed(fold.seed)  # a fold's result never depends on the folds run before it (resume, executors)
+    split = protocol.split(fold)
+    candidates = candidate_configs(cfg)
+    cache: dict[str, NodeFeatures] = {}
+    t0 = time.perf_counter()
+
+    def features_for(c: Config) -> NodeFeatures:
+        key = feature_key(c)
+        if key not in cache:
+            cache[key] = fit_features(inputs, split.R_fit, split.feature_drugs, c, bench.smiles, fold.seed, progress)
+        return cache[key]
+
+    features = features_for(next(iter(candidates.values())))
+    info: dict = {"contrastive": features.info, "features_seconds": time.perf_counter() - t0}
+    support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit)
+    targets = protocol.targets(split)
+    preds, pipes = {}, {}
+    for name in model_variants(cfg):
+        t1, trained, scores = time.perf_counter(), {}, {}
+        for cname, ccfg in candidates.items():
+            vcfg = model_variants(ccfg)[name]
+            key = effective_key(vcfg, uses_graph=name == "graph")
+            if key not in trained:
+                desc = f"fold {fold.index} {name}" + (f" [{cname}]" if len(candidates) > 1 else "")
+                pipe = fit_pipeline(protocol, split, features_for(ccfg), support, vcfg, factory, progress, desc)
+                trained[key] = (pipe, cname)
+            scores[cname] = float(trained[key][0].history["best_val_score"])
+        pipe, chosen = max(trained.values(), key=lambda t: scores[t[1]])  # the first of equals wins
+        pipes[name], preds[name] = pipe, protocol.predict(split, targets, pipe)
+        info[name] = {**pipe.history, "seconds": time.perf_counter() - t1}
+        if len(candidates) > 1:
+            info[name]["selection"] = {"chosen": chosen, "validation_scores": scores}
+    features = pipes["graph"].features if "graph" in pipes else features
+    for name in cfg.baselines:
+        grid = baseline_grid(cfg, name)
+        knobs = grid[0]
+        if len(grid) > 1:
+            vals = [protocol.validate_baseline(name, split, inputs, **g) for g in grid]
+            knobs = grid[int(np.nanargmax(vals))]
+            info.setdefault("baseline_selection", {})[name] = {
+                "chosen": knobs,
+                "validation_scores": list(zip(grid, vals)),
+            }
+        preds[name] = protocol.baseline(name, split, targets, inputs, **knobs)
+    metrics = {name: protocol.evaluate(targets, p) for name, p in preds.items()}
+    return FoldResult(metrics, prediction_table(bench, targets, preds), info, features, pipes, preds, targets.rows)
+
+
+def prediction_table(bench, targets: Targets, preds: dict) -> pd.DataFrame:
+    """Held-out pairs plus the sampled negatives, with every method's three scores."""
+    R_test = targets.R_test
+    r, c = np.nonzero(R_test)
+    rows, cols = np.concatenate([r, targets.neg_rows]), np.concatenate([c, targets.neg_cols])
+    df = pd.DataFrame(
+        {
+            "drug": np.asarray(bench.drug_names)[targets.rows[rows]],
+            "side_effect": np.asarray(bench.se_names)[cols],
+            "true_class": R_test[rows, cols],
+        }
+    )
+    for name, p in preds.items():
+        for k in HEADS:
+            df[f"{name}_{k}"] = np.round(p[k][rows, cols], 5)
+    return df

@@ -1,0 +1,56 @@
+"""Nested selection: each outer fold picks its own configuration on validation labels carved from
+its own training part, for the models (declared candidates) and the baselines (knob grids) alike."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from ..config import Config, from_dict, set_path
+from ..errors import UserError
+
+LOCKED = ("protocol", "selection", "baselines", "seed", "data", "name", "threads")  # a candidate cannot change these
+
+
+def candidate_configs(cfg: Config) -> dict[str, Config]:
+    """name -> the full config of each declared candidate (the base config alone when none)."""
+    if not cfg.selection.candidates:
+        return {"default": cfg}
+    out = {}
+    for name, overrides in cfg.selection.candidates.items():
+        bad = [k for k in overrides if k.split(".")[0] in LOCKED]
+        if bad:
+            raise UserError(
+                f"selection candidate {name!r} overrides {bad[0]}, which is fixed for every candidate",
+                "candidates may change encoders, contrastive, graph, model and train keys only",
+            )
+        data = cfg.dump()
+        for key, value in overrides.items():
+            set_path(data, key, value)
+        out[name] = from_dict(data, f"selection candidate {name!r}")
+    return out
+
+
+def effective_key(cfg: Config, uses_graph: bool) -> str:
+    """Candidates that differ only in graph keys train the same plain MLP: it is trained once."""
+    data = cfg.dump()
+    for k in LOCKED:
+        data.pop(k, None)
+    if not uses_graph:
+        data.pop("graph", None)
+    return json.dumps(data, sort_keys=True)
+
+
+def feature_key(cfg: Config) -> str:
+    """Candidates that share encoders, contrastive stage and kNN similarity share one fold's features."""
+    return json.dumps(
+        [cfg.encoders.model_dump(), cfg.contrastive.model_dump(), cfg.graph.knn_similarity], sort_keys=True
+    )
+
+
+def baseline_grid(cfg: Config, name: str) -> list[dict[str, Any]]:
+    """Every knob setting to try for a baseline ([{}] when it has no grid)."""
+    grid = cfg.selection.baselines.get(name, {})
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))] or [{}]
