@@ -1,9 +1,11 @@
 #!/usr/bin/env python
-"""Score config candidates on validation drugs only (folds from $FOLDS, default 0,1).
+"""Score config candidates on validation labels only (folds from $FOLDS, default 0,1).
 
 Each argument is one candidate: comma-separated overrides, e.g. "train.lr=0.001,model.conv=gat"
-("" = the defaults). Prints the mean validation criterion at the best validation epoch.
-Made docs/results/model_selection.md; test drugs are never scored (their rows are masked)."""
+("" = the config as it is). $CONFIG picks the base config (default: built-in cold defaults);
+CONFIG=configs/warm.yaml gives the warm selection table (validation pairs of each fold). Prints the
+mean validation criterion at the best validation epoch. Test labels are never scored: they are
+masked before any fitting, as in an experiment. Made docs/results/model_selection.md."""
 
 import os
 import sys
@@ -15,13 +17,14 @@ from llmpredgraph.config import load_config
 from llmpredgraph.data import load_benchmark
 from llmpredgraph.pipeline.features import fit_features, load_inputs
 from llmpredgraph.pipeline.support import SupportData
-from llmpredgraph.protocols import ColdProtocol, fit_pipeline
+from llmpredgraph.protocols import fit_pipeline, make_protocol
 
-bench = load_benchmark()
+base = os.environ.get("CONFIG")
+bench = load_benchmark(load_config(base).data)
 for spec in sys.argv[1:]:
-    cfg = load_config(None, [s for s in spec.split(",") if s])
+    cfg = load_config(base, [s for s in spec.split(",") if s])
     inputs = load_inputs(bench, cfg, progress=False)
-    protocol = ColdProtocol(bench, cfg)
+    protocol = make_protocol(bench, cfg)
     folds = protocol.folds()
     scores, t = [], time.time()
     for k in [int(x) for x in os.environ.get("FOLDS", "0,1").split(",")]:
@@ -29,14 +32,8 @@ for spec in sys.argv[1:]:
         feats = fit_features(
             inputs, split.R_fit, split.feature_drugs, cfg, bench.smiles, split.fold.seed, progress=False
         )
-        pipe = fit_pipeline(
-            protocol,
-            split,
-            feats,
-            SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit),
-            cfg,
-            progress=False,
-        )
+        support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit)
+        pipe = fit_pipeline(protocol, split, feats, support, cfg, progress=False)
         scores.append(next(x for x in pipe.history["history"] if x["epoch"] == pipe.history["best_epoch"]))
     mean = lambda key, scores=scores: np.mean([s[key] for s in scores])
     print(

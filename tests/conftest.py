@@ -38,3 +38,16 @@ def real_processed(mirror, tmp_path_factory):
     fetch_raw(mirror=mirror, dest=root / "raw", progress=False)
     bench, report = prepare(root / "raw", root / "processed")
     return root, bench, report
+
+
+def random_inputs(bench, bits: int = 32, seed: int = 0):
+    """Inputs with random encoder vectors and random fingerprints (tests that need no real model)."""
+    import numpy as np
+
+    from llmpredgraph.graph.edges import tanimoto_matrix
+    from llmpredgraph.pipeline.features import Inputs
+
+    rng = np.random.default_rng(seed)
+    fp = (rng.random((bench.n_drugs, bits)) > 0.6).astype(np.float32)
+    X_drug = rng.normal(size=(bench.n_drugs, 6)).astype(np.float32)
+    return Inputs(X_drug, rng.normal(size=(bench.n_side_effects, 5)).astype(np.float32), fp, tanimoto_matrix(fp))

@@ -6,10 +6,10 @@ import pytest
 
 from llmpredgraph.config import Config
 from llmpredgraph.data.structures import scaffold_groups, standardise, structure_groups
-from llmpredgraph.graph.edges import tanimoto_matrix
-from llmpredgraph.pipeline.features import Inputs
 from llmpredgraph.protocols import ColdProtocol, ScaffoldProtocol, make_protocol, run_fold
 from llmpredgraph.protocols.splits import cold_folds
+
+from .conftest import random_inputs
 
 
 def test_standardise_salts_stereo_and_tautomers():
@@ -87,17 +87,6 @@ def test_missing_group_column_is_a_clear_error(bench):
         ColdProtocol(old, _tiny_cfg()).folds()
 
 
-def _inputs(bench):
-    rng = np.random.default_rng(0)
-    fp = (rng.random((bench.n_drugs, 32)) > 0.6).astype(np.float32)
-    return Inputs(
-        rng.normal(size=(bench.n_drugs, 6)).astype(np.float32),
-        rng.normal(size=(bench.n_side_effects, 5)).astype(np.float32),
-        fp,
-        tanimoto_matrix(fp),
-    )
-
-
 @pytest.mark.parametrize("kind", ["cold", "scaffold"])
 def test_end_to_end_no_prediction_depends_on_test_labels(bench, kind):
     """One fold of every method; scrambling the test drugs' rows (their classes, hence edge weights,
@@ -105,11 +94,11 @@ def test_end_to_end_no_prediction_depends_on_test_labels(bench, kind):
     cfg = _tiny_cfg(kind=kind).model_copy(update={"baselines": ["se_mean", "knn_fp", "knn_offset"]})
     protocol = make_protocol(bench, cfg)
     fold = protocol.folds()[0]
-    a = run_fold(protocol, fold, _inputs(bench), progress=False)
+    a = run_fold(protocol, fold, random_inputs(bench), progress=False)
     R = bench.R.copy()
     R[fold.test] = np.random.default_rng(1).integers(0, 6, size=(len(fold.test), bench.n_side_effects))
     scrambled = bench.__class__(**{**bench.__dict__, "R": R})
-    b = run_fold(make_protocol(scrambled, cfg), fold, _inputs(bench), progress=False)
+    b = run_fold(make_protocol(scrambled, cfg), fold, random_inputs(bench), progress=False)
     assert set(a.metrics) == {"graph", "mlp", "se_mean", "knn_fp", "knn_offset"}
     for name in a.pipelines:
         for k in ("dsf", "dshf", "assoc"):  # the full score matrices over the test drugs
@@ -172,7 +161,7 @@ def test_nested_selection_chooses_on_validation_only(bench):
     cfg = Config.model_validate(data)
     protocol = make_protocol(bench, cfg)
     fold = protocol.folds()[0]
-    res = run_fold(protocol, fold, _inputs(bench), progress=False)
+    res = run_fold(protocol, fold, random_inputs(bench), progress=False)
     sel = res.info["graph"]["selection"]
     assert set(sel["validation_scores"]) == {"k2", "k4"}
     assert sel["validation_scores"][sel["chosen"]] == max(sel["validation_scores"].values())
@@ -184,7 +173,7 @@ def test_nested_selection_chooses_on_validation_only(bench):
     R = bench.R.copy()
     R[fold.test] = np.random.default_rng(3).integers(0, 6, size=(len(fold.test), bench.n_side_effects))
     other = run_fold(
-        make_protocol(bench.__class__(**{**bench.__dict__, "R": R}), cfg), fold, _inputs(bench), progress=False
+        make_protocol(bench.__class__(**{**bench.__dict__, "R": R}), cfg), fold, random_inputs(bench), progress=False
     )
     assert (
         other.info["graph"]["selection"] == sel and other.info["baseline_selection"] == res.info["baseline_selection"]

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -76,11 +77,57 @@ def test_predict_csv_input_and_all_drugs(model_dir, tmp_path):
     assert res.exit_code == 0, res.output
     df = pd.read_csv(out)
     assert df["molecule"].tolist() == ["ibuprofen"] * 3 + ["hexylamine"] * 3
-    scores = tmp_path / "scores.csv"
-    res = _invoke("predict", "--model", str(model_dir), "--drugs", "all", "--out", str(scores))
+    # a cold model saw every benchmark drug: no in-sample scores for them
+    res = _invoke("predict", "--model", str(model_dir), "--drugs", "all", "--out", str(tmp_path / "s.csv"))
+    assert res.exit_code == 2 and "in-sample" in res.output and "--out-of-fold" in res.output
+
+
+def test_out_of_fold_scores_come_from_the_folds(tmp_path):
+    from llmpredgraph.workflows.oof import out_of_fold_scores
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY.replace("protocol: {folds: 3}", "protocol: {folds: 3, repeats: 2}"))
+    run = tmp_path / "run"
+    res = CliRunner().invoke(
+        main, ["experiment", "--config", str(cfg), "--out", str(run), "--quiet"], catch_exceptions=False
+    )
     assert res.exit_code == 0, res.output
-    full = pd.read_csv(scores)
-    assert len(full) == 20 * 30 and full["drug"].nunique() == 20
+    scores, count, bench = out_of_fold_scores(run, "graph")
+    assert (count == 2).all()  # every drug tested once per repeat
+    # a drug's out-of-fold scores are the mean of its two test folds' matrices
+    d = 0
+    mats = []
+    for k in range(6):
+        z = np.load(run / "folds" / f"fold_{k}" / "scores.npz")
+        if d in z["rows"]:
+            mats.append(z["graph__dsf"][list(z["rows"]).index(d)])
+    np.testing.assert_allclose(scores["dsf"][d], np.mean(mats, axis=0), rtol=1e-6)
+    out = tmp_path / "oof.csv"
+    res = _invoke("predict", "--drugs", "all", "--out-of-fold", str(run), "--method", "knn_offset", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert len(df) == 20 * 30 and set(df["repeats"]) == {2}
+    res = _invoke("predict", "--drugs", "all", "--out-of-fold", str(run), "--method", "nope", "--out", str(out))
+    assert res.exit_code == 2 and "no method 'nope'" in res.output
+
+
+def test_warm_model_completes_known_drugs(tmp_path):
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    m = tmp_path / "warm"
+    res = CliRunner().invoke(
+        main, ["train", "--config", str(cfg), "--protocol", "warm", "--out", str(m), "--quiet"], catch_exceptions=False
+    )
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "complete.csv"
+    res = _invoke("predict", "--model", str(m), "--drugs", "all", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out)
+    assert len(df) == 20 * 30 and (df["known_class"] > 0).sum() == 250
+    # known pairs of a drug rank above its unknown ones on average (the model completes from them)
+    assert df.groupby(df["known_class"] > 0)["association_prob"].mean().diff().iloc[-1] > 0
+    res = _invoke("predict", "--model", str(m), "--smiles", "CCO")
+    assert res.exit_code == 2 and "warm completion model" in res.output
 
 
 def test_model_with_another_encoder_is_refused(model_dir, tmp_path):

@@ -94,10 +94,6 @@ def test_threads_setting_is_applied():
     torch.set_num_threads(before)
 
 
-def test_train_refuses_a_warm_config(tmp_path):
-    from llmpredgraph.config import load_config
-    from llmpredgraph.workflows.train import train_full
-
-    with pytest.raises(UserError, match="cold setting"):
-        train_full(load_config("configs/warm.yaml"), tmp_path / "m", progress=False)
-    assert not (tmp_path / "m").exists()
+def test_train_rejects_a_bad_protocol_before_any_work(tmp_path):
+    res = CliRunner().invoke(main, ["train", "--protocol", "hot", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2 and "hot" in res.output and not (tmp_path / "m").exists()

@@ -36,8 +36,7 @@ def embed(config, overrides) -> dict:
 
 def contrastive(config, overrides) -> dict:
     """The contrastive stage on fold 0's fit drugs, for the configured mode."""
-    from ..contrastive.stage import run_contrastive
-    from ..pipeline.features import load_inputs
+    from ..pipeline.features import contrastive_stage, load_inputs
     from ..protocols import ColdProtocol
 
     cfg, bench = _setup(config, overrides)
@@ -45,17 +44,7 @@ def contrastive(config, overrides) -> dict:
     protocol = ColdProtocol(bench, cfg)
     split = protocol.split(protocol.folds()[0])
     t0 = time.perf_counter()
-    res = run_contrastive(
-        split.R_fit,
-        split.fit,
-        inputs.X_drug,
-        inputs.X_se,
-        cfg.contrastive,
-        split.fold.seed,
-        bench.smiles,
-        cfg.encoders.drug,
-        progress=False,
-    )
+    res = contrastive_stage(inputs, split.R_fit, split.fit, cfg, bench.smiles, split.fold.seed, progress=False)
     return {f"contrastive_{cfg.contrastive.mode}_s": time.perf_counter() - t0, "steps": res.info["steps"]}
 
 

@@ -46,9 +46,20 @@ def finetune(config_path, overrides, fold, out):
     show_default=True,
     help="Model folder to write (weights, settings, encoder identity).",
 )
+@click.option(
+    "--protocol",
+    type=click.Choice(["cold", "warm"]),
+    default=None,
+    help="Shorthand for --set protocol.kind=...: cold (new molecules) or warm (completion of known drugs).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def train(config_path, overrides, out, quiet):
-    """Train on all known pairs of every learnable drug and save a model folder for `predict`."""
+def train(config_path, overrides, protocol, out, quiet):
+    """Train on all known pairs of every learnable drug and save a model folder for `predict`.
+
+    A cold config (default) gives a model for new molecules; a warm one (configs/warm.yaml, or
+    --protocol warm) a completion model that scores benchmark drugs' not-yet-known side effects."""
+    if protocol:
+        overrides = (*overrides, f"protocol.kind={protocol}")
     from ..config import load_config
     from ..workflows.train import train_full
 
@@ -73,16 +84,37 @@ def train(config_path, overrides, out, quiet):
     "--drugs",
     type=click.Choice(["all"]),
     default=None,
-    help="Score every benchmark drug x side effect (each with its own labels hidden).",
+    help="Score every benchmark drug x side effect: out of fold with --out-of-fold RUN, or completed by a warm model.",
+)
+@click.option(
+    "--out-of-fold",
+    "out_of_fold",
+    type=click.Path(),
+    default=None,
+    help="With --drugs all: a finished cold/scaffold run folder; each drug scored by the folds where it was unseen.",
+)
+@click.option(
+    "--method",
+    default="graph",
+    show_default=True,
+    help="With --out-of-fold: which method's scores (graph, mlp, knn_offset...).",
 )
 @click.option("--top", default=20, show_default=True, help="Side effects per molecule (0 = all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(), default=None, help="Write to this file instead of printing.")
-def predict(model_dir, smiles, input_csv, drugs, top, fmt, out):
-    """Ranked side effects for new molecules: association probability, predicted frequency class
-    (with its expected value) and high-frequency probability."""
+def predict(model_dir, smiles, input_csv, drugs, out_of_fold, method, top, fmt, out):
+    """Ranked side effects: association probability, predicted frequency class (with its expected
+    value) and high-frequency probability.
+
+    \b
+    New molecules (--smiles / --input) need a cold model. For benchmark drugs (--drugs all):
+      --out-of-fold RUN   "what would the model say had it never seen this drug?" (honest scores
+                          from the experiment's folds, averaged over repeats);
+      a warm model        "which side effects might this drug have that are not yet on its label?"
+                          (completion from all its known pairs).
+    """
     from ..workflows.predict import predict_command
 
-    text = predict_command(model_dir, smiles, input_csv, drugs, top, fmt, out)
+    text = predict_command(model_dir, smiles, input_csv, drugs, top, fmt, out, out_of_fold, method)
     if text:
         click.echo(text)

@@ -39,14 +39,21 @@ class NodeFeatures:
     identities: dict = field(default_factory=dict)  # encoder identities the raw vectors came from
 
 
+def contrastive_stage(
+    inputs: Inputs, R: np.ndarray, fit_idx: np.ndarray, cfg: Config, smiles: list[str], seed: int, progress: bool = True
+):
+    """The contrastive stage of `cfg` on the fit drugs' rows of R (a ContrastiveResult)."""
+    return run_contrastive(
+        R, fit_idx, inputs.X_drug, inputs.X_se, cfg.contrastive, seed, smiles, cfg.encoders.drug, progress
+    )
+
+
 def fit_features(
     inputs: Inputs, R: np.ndarray, fit_idx: np.ndarray, cfg: Config, smiles: list[str], seed: int, progress: bool = True
 ) -> NodeFeatures:
     """Features that depend only on fit drugs' labels (statistics and pairs never read other rows)."""
     if cfg.contrastive.enabled:
-        res = run_contrastive(
-            R, fit_idx, inputs.X_drug, inputs.X_se, cfg.contrastive, seed, smiles, cfg.encoders.drug, progress
-        )
+        res = contrastive_stage(inputs, R, fit_idx, cfg, smiles, seed, progress)
         x_drug, x_se, info = res.drug, res.se, res.info
         tower = DrugTower.from_contrastive(
             res, cfg.contrastive.mode, cfg.contrastive.lora_r, cfg.contrastive.lora_alpha

@@ -122,6 +122,11 @@ class Pipeline:
     def predict_molecules(self, smiles: list[str]) -> dict[str, np.ndarray]:
         """Scores [n_molecules, n_se] for molecules outside the benchmark: each is embedded, mapped
         by the drug tower, linked to its nearest support drugs and decoded; none becomes a neighbour."""
+        if self.cfg.protocol.kind == "warm":
+            raise UserError(
+                "this is a warm completion model: it scores benchmark drugs from their known side effects",
+                "score new molecules with a cold model (`llmpredgraph train --config configs/cold.yaml`)",
+            )
         if self.cfg.encoders.drug.add_text:
             raise UserError(
                 "this model's drug vectors include drug text (encoders.drug.add_text), "
@@ -144,6 +149,13 @@ class Pipeline:
         S = self.similarity(x_all, fp)
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
         return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=self._builder(x_all, S, R_all))
+
+    def complete(self) -> dict[str, np.ndarray]:
+        """Warm models: scores [n_drugs, n_se] of every benchmark drug with all its known pairs in
+        the graph, i.e. what the model expects for the pairs that are not known yet."""
+        n = self.support.n_drugs
+        support = np.arange(n) if self.uses_graph else np.zeros(0, dtype=np.int64)
+        return self.predict_matrix(support, np.zeros(0, dtype=np.int64), rows=np.arange(n), R=self.support.R)
 
     def similarity(self, x: np.ndarray, fp: np.ndarray) -> np.ndarray:
         """Drug-drug similarity as the fold used it (graph.knn_similarity)."""

@@ -95,6 +95,10 @@ class Protocol(ABC):
         """What each fold tests, by name (folds.json), so runs can be checked for identical folds."""
 
     @abstractmethod
+    def training_split(self) -> Split:
+        """Everything trains (validation carved for early stopping): the model `train` serves."""
+
+    @abstractmethod
     def split(self, fold: Fold) -> Split:
         """Mask the test labels and carve validation from the training part of `fold`."""
 

@@ -39,6 +39,11 @@ class WarmProtocol(Protocol):
         fit_pairs, val_pairs = carve_validation_pairs(fold.train, self.cfg.protocol.val_fraction, fold.seed)
         return Split(fold, R_train, hide_pairs(R_train, val_pairs), np.arange(self.bench.n_drugs), fit_pairs, val_pairs)
 
+    def training_split(self) -> Split:
+        """Every known pair trains (validation pairs carved): a completion model for benchmark drugs."""
+        pairs = np.argwhere(self.bench.R > 0)
+        return self.split(Fold(0, self.cfg.seed, pairs, np.zeros((0, 2), dtype=np.int64)))
+
     def _support(self, pipe: Pipeline) -> np.ndarray:
         """Warm graphs label every drug; a model without message passing needs no graph edges."""
         return np.arange(self.bench.n_drugs) if pipe.uses_graph else np.zeros(0, dtype=int)

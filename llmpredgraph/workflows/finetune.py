@@ -10,11 +10,10 @@ import yaml
 
 from ..atomic import atomic_path
 from ..config import Config
-from ..contrastive.stage import run_contrastive
 from ..data import load_benchmark
 from ..data.atc import atc_level1_labels
 from ..errors import UserError
-from ..pipeline.features import load_inputs
+from ..pipeline.features import contrastive_stage, load_inputs
 from ..protocols import ColdProtocol
 from ..reporting.plots import embedding_map
 
@@ -27,16 +26,7 @@ def finetune_command(cfg: Config, fold: int, out: str | Path | None) -> list[str
         raise UserError(f"fold {fold} is outside 0..{len(folds) - 1}", "pass --fold with an existing fold number")
     split = protocol.split(folds[fold])
     inputs = load_inputs(bench, cfg)
-    res = run_contrastive(
-        split.R_fit,
-        split.fit,
-        inputs.X_drug,
-        inputs.X_se,
-        cfg.contrastive,
-        split.fold.seed,
-        bench.smiles,
-        cfg.encoders.drug,
-    )
+    res = contrastive_stage(inputs, split.R_fit, split.fit, cfg, bench.smiles, split.fold.seed)
     out = Path(out or f"runs/finetune-{cfg.contrastive.mode}-fold{fold}")
     with atomic_path(out, is_dir=True) as tmp:
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg.dump(), sort_keys=False))

@@ -11,6 +11,7 @@ from ..atomic import write_text
 from ..errors import UserError
 from ..pipeline.pipeline import Pipeline
 from ..units import clip_class
+from .oof import out_of_fold_table
 
 
 def read_molecules(smiles: str | None, input_csv: str | None) -> list[tuple[str, str]]:
@@ -50,45 +51,55 @@ def ranked_table(se_names: list[str], p: dict[str, np.ndarray], top: int | None)
     return df.head(top) if top else df
 
 
-def score_benchmark(pipe: Pipeline, groups: int = 10) -> pd.DataFrame:
-    """Every benchmark drug x side effect. Each drug is scored with its own labels hidden from the
-    graph (leave-group-out over `groups` groups); the weights did see them (in-sample)."""
-    s = pipe.support
-    n = s.n_drugs
-    parts = np.array_split(np.random.default_rng(0).permutation(n), groups)
-    rows = []
-    for part in parts:
-        part = np.sort(part)
-        p = pipe.predict(np.setdiff1d(np.arange(n), part), part)
-        for i, d in enumerate(part):
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "drug": s.drug_names[d],
-                        "side_effect": s.se_names,
-                        "known_class": s.R[d],
-                        "association_prob": p["assoc"][i].round(4),
-                        "expected_class": clip_class(p["dsf"][i]).round(3),
-                        "high_frequency_prob": p["dshf"][i].round(4),
-                    }
-                )
-            )
-    return pd.concat(rows, ignore_index=True).sort_values(["drug", "association_prob"], ascending=[True, False])
+def benchmark_table(names: list[str], se_names: list[str], R: np.ndarray, p: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Every drug x side effect with its known class (0 = not known), ranked per drug by association."""
+    n_se = len(se_names)
+    df = pd.DataFrame(
+        {
+            "drug": np.repeat(names, n_se),
+            "side_effect": np.tile(se_names, len(names)),
+            "known_class": R.ravel(),
+            "association_prob": p["assoc"].ravel().round(4),
+            "expected_class": clip_class(p["dsf"]).ravel().round(3),
+            "high_frequency_prob": p["dshf"].ravel().round(4),
+        }
+    )
+    return df.sort_values(["drug", "association_prob"], ascending=[True, False], kind="stable")
 
 
 def predict_command(
-    model_dir: str, smiles: str | None, input_csv: str | None, drugs: str | None, top: int, fmt: str, out: str | None
+    model_dir: str,
+    smiles: str | None,
+    input_csv: str | None,
+    drugs: str | None,
+    top: int,
+    fmt: str,
+    out: str | None,
+    out_of_fold: str | None = None,
+    method: str = "graph",
 ) -> str:
     chosen = sum(x is not None for x in (smiles, input_csv, drugs))
     if chosen != 1:
         raise UserError("predict needs exactly one of --smiles, --input or --drugs all", "choose one")
+    if out_of_fold and drugs != "all":
+        raise UserError("--out-of-fold serves scores of benchmark drugs", "use it with --drugs all")
     if drugs == "all" and not out:
         raise UserError("--drugs all writes a large table", "add --out scores.csv")
-    mols = read_molecules(smiles, input_csv) if drugs is None else []
-    pipe = Pipeline.load(model_dir)
-    if drugs == "all":
-        df = score_benchmark(pipe)
+    if drugs == "all" and out_of_fold:
+        df = out_of_fold_table(out_of_fold, method)
+    elif drugs == "all":
+        pipe = Pipeline.load(model_dir)
+        if pipe.cfg.protocol.kind != "warm":
+            raise UserError(
+                "this cold model was trained on every benchmark drug, so its scores for them would be in-sample",
+                "pass --out-of-fold RUN for scores from the folds where each drug was unseen, or a warm model "
+                "(`llmpredgraph train --config configs/warm.yaml`) to complete known drugs",
+            )
+        s = pipe.support
+        df = benchmark_table(s.drug_names, s.se_names, s.R, pipe.complete())
     else:
+        mols = read_molecules(smiles, input_csv)
+        pipe = Pipeline.load(model_dir)
         scores = pipe.predict(smiles=[s for _, s in mols])
         tables = []
         for i, (name, _) in enumerate(mols):
