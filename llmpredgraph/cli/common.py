@@ -35,5 +35,6 @@ CONFIG = click.option(
     "config_path",
     type=click.Path(),
     default=None,
-    help="YAML config (default: built-in defaults, as in configs/cold.yaml).",
+    help="YAML config (default: built-in defaults, one repeat without nested candidates; "
+    "configs/cold.yaml is the committed protocol).",
 )

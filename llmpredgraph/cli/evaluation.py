@@ -17,10 +17,12 @@ from .common import CONFIG, OVERRIDE
 def experiment(config_path, overrides, out, resume, overwrite, quiet):
     """Graph model, plain MLP and baselines on identical folds.
 
-    protocol.kind picks the folds: cold (default, configs/cold.yaml) holds out 10% of the drugs per
-    fold, unseen everywhere; warm (configs/warm.yaml) holds out 10% of the known pairs, removed from
-    the graph and every statistic. Writes config.yaml, folds.json, per-fold predictions,
-    metrics.json/.csv, summary.md and PNG plots.
+    protocol.kind picks the folds: cold (configs/cold.yaml) holds out 10% of the drugs per fold,
+    drugs of one standardised structure together; scaffold (configs/scaffold.yaml) holds out whole
+    Bemis-Murcko scaffolds; warm (configs/warm.yaml) holds out 10% of the known pairs.
+    protocol.repeats repeats the folds with new seeds; selection.candidates / selection.baselines
+    choose settings per fold on its validation labels (nested). Writes config.yaml, folds.json,
+    per-fold predictions, out-of-fold score matrices, metrics.json/.csv, summary.md and PNG plots.
     """
     import sys
 
