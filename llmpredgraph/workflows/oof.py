@@ -14,6 +14,7 @@ from ..config import from_dict
 from ..data import load_benchmark
 from ..errors import UserError
 from ..pipeline.pipeline import HEADS
+from .tables import benchmark_table
 
 
 def out_of_fold_scores(run: str | Path, method: str = "graph") -> tuple[dict[str, np.ndarray], np.ndarray, object]:
@@ -63,8 +64,6 @@ def out_of_fold_scores(run: str | Path, method: str = "graph") -> tuple[dict[str
 
 def out_of_fold_table(run: str | Path, method: str = "graph") -> pd.DataFrame:
     """Every benchmark drug x side effect, out of fold, ranked per drug by association probability."""
-    from .predict import benchmark_table
-
     scores, count, bench = out_of_fold_scores(run, method)
     df = benchmark_table(bench.drug_names, bench.se_names, bench.R, scores)
     return df.assign(repeats=count[df.index // bench.n_side_effects])

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..atomic import write_text
 from ..errors import UserError
 from ..pipeline.pipeline import Pipeline
-from ..units import clip_class
 from .oof import out_of_fold_table
+from .tables import benchmark_table, ranked_table
 
 
 def read_molecules(smiles: str | None, input_csv: str | None) -> list[tuple[str, str]]:
@@ -33,38 +32,6 @@ def read_molecules(smiles: str | None, input_csv: str | None) -> list[tuple[str,
     if df.empty:
         raise UserError(f"input file {path} has no molecules", "add one line per molecule: name,smiles")
     return list(zip(df["name"], df["smiles"]))
-
-
-def ranked_table(se_names: list[str], p: dict[str, np.ndarray], top: int | None) -> pd.DataFrame:
-    """One molecule's side effects ranked by association probability, with class and DSHF."""
-    dsf = clip_class(p["dsf"])
-    df = pd.DataFrame(
-        {
-            "side_effect": se_names,
-            "association_prob": p["assoc"].round(4),
-            "expected_class": dsf.round(3),
-            "predicted_class": np.rint(dsf).astype(int),
-            "high_frequency_prob": p["dshf"].round(4),
-        }
-    ).sort_values("association_prob", ascending=False, kind="stable")
-    df.insert(0, "rank", np.arange(1, len(df) + 1))
-    return df.head(top) if top else df
-
-
-def benchmark_table(names: list[str], se_names: list[str], R: np.ndarray, p: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Every drug x side effect with its known class (0 = not known), ranked per drug by association."""
-    n_se = len(se_names)
-    df = pd.DataFrame(
-        {
-            "drug": np.repeat(names, n_se),
-            "side_effect": np.tile(se_names, len(names)),
-            "known_class": R.ravel(),
-            "association_prob": p["assoc"].ravel().round(4),
-            "expected_class": clip_class(p["dsf"]).ravel().round(3),
-            "high_frequency_prob": p["dshf"].ravel().round(4),
-        }
-    )
-    return df.sort_values(["drug", "association_prob"], ascending=[True, False], kind="stable")
 
 
 def predict_command(
