@@ -11,7 +11,7 @@ from rdkit import Chem
 from .corrections import CORRECTIONS, REVIEWED, VERSION, as_rows
 from .drugbank import DrugBank, compare_structures
 from .smiles import canonical
-from .structures import scaffold_groups, standardise, structure_groups
+from .structures import Standardised, scaffold_groups, standardise, structure_groups
 
 
 def apply_corrections(drugs: pd.DataFrame) -> pd.DataFrame:
@@ -36,6 +36,7 @@ def add_structure_columns(drugs: pd.DataFrame) -> pd.DataFrame:
     """inchikey, connectivity, scaffold, structure_group and scaffold_group from the (corrected) SMILES."""
     drugs = drugs.copy()
     std = [standardise(s) if has else None for s, has in zip(drugs["canonical_smiles"].fillna(""), drugs["has_smiles"])]
+    drugs["std_smiles"] = [s.smiles if s else "" for s in std]
     drugs["inchikey"] = [s.inchikey if s else "" for s in std]
     drugs["connectivity"] = [s.connectivity if s else "" for s in std]
     drugs["scaffold"] = [s.scaffold if s else "" for s in std]
@@ -59,7 +60,9 @@ def drugbank_audit(drugs: pd.DataFrame, drugbank_dir: str | Path) -> tuple[pd.Da
             levels.append("no DrugBank match" if row.has_smiles else "no SMILES")
             continue
         entry = db.drugs.loc[row.drugbank_id]
-        level, sim, _ = compare_structures(row.canonical_smiles, entry["inchi"])
+        # the benchmark side was standardised by add_structure_columns: reuse it
+        std = Standardised(row.std_smiles, row.inchikey, row.connectivity, (), row.scaffold)
+        level, sim, _ = compare_structures(std, entry["inchi"])
         levels.append(level)
         if level == "different":
             verdict = "corrected: " + row.corrected if row.corrected else REVIEWED.get(row.name, "not reviewed: kept as published")

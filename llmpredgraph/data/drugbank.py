@@ -15,7 +15,7 @@ import pandas as pd
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-from .structures import standardise
+from .structures import Standardised, standardise
 
 MIN_KEY_ATOMS = 6  # InChIKey matches of tiny structures (salts, ions) are not identities
 STITCH_OFFSET = 100_000_000  # benchmark CID1xxxxxxxx = PubChem CID xxxxxxxx
@@ -74,16 +74,16 @@ def _pubchem(cid: str) -> int:
     return int(digits) - STITCH_OFFSET if digits else -1
 
 
-def compare_structures(bench_smiles: str, drugbank_inchi: str) -> tuple[str, float, str]:
-    """(level, Tanimoto, DrugBank SMILES): level 'identical' (full standardised InChIKey),
-    'connectivity' (same skeleton; salt, charge or stereo differ), 'different' (another skeleton),
-    or 'no DrugBank structure'."""
+def compare_structures(a: Standardised, drugbank_inchi: str) -> tuple[str, float, str]:
+    """(level, Tanimoto, DrugBank SMILES) of a benchmark structure, already standardised, against
+    DrugBank's: level 'identical' (full standardised InChIKey), 'connectivity' (same skeleton; salt,
+    charge or stereo differ), 'different' (another skeleton), or 'no DrugBank structure'."""
     mol = Chem.MolFromInchi(drugbank_inchi) if drugbank_inchi else None
-    a = standardise(bench_smiles)
     b = standardise(Chem.MolToSmiles(mol)) if mol is not None else None
-    if a is None or b is None:
+    if b is None:
         return "no DrugBank structure", float("nan"), ""
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
-    sim = DataStructs.TanimotoSimilarity(gen.GetFingerprint(Chem.MolFromSmiles(a.smiles)), gen.GetFingerprint(Chem.MolFromSmiles(b.smiles)))
+    fps = [gen.GetFingerprint(Chem.MolFromSmiles(x.smiles)) for x in (a, b)]
+    sim = DataStructs.TanimotoSimilarity(*fps)
     level = "identical" if a.inchikey == b.inchikey else "connectivity" if a.connectivity == b.connectivity else "different"
     return level, float(np.round(sim, 3)), b.smiles
