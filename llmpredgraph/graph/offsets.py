@@ -13,12 +13,16 @@ def ridge_bias(
 
     Y, known: [n_drug, n_se]. Returns mu (scalar), b_drug [n_drug], b_se [n_se]; a drug without
     known cells gets b_drug = 0."""
-    known = known.to(Y.dtype)
-    mu = (Y * known).sum() / known.sum().clamp(min=1)
+    # on the known cells only (a few % of the matrix): same updates as the dense form, ~20x faster
+    r, c = torch.nonzero(known > 0, as_tuple=True)
+    y = Y[r, c]
+    mu = y.sum() / max(len(y), 1)
+    n_d = torch.zeros(Y.shape[0], dtype=Y.dtype).index_add_(0, r, torch.ones_like(y))
+    n_s = torch.zeros(Y.shape[1], dtype=Y.dtype).index_add_(0, c, torch.ones_like(y))
     bd, bs = torch.zeros(Y.shape[0], dtype=Y.dtype), torch.zeros(Y.shape[1], dtype=Y.dtype)
     for _ in range(iters):
-        bs = (known * (Y - mu - bd[:, None])).sum(0) / (known.sum(0) + lam).clamp(min=1e-9)
-        bd = (known * (Y - mu - bs[None, :])).sum(1) / (known.sum(1) + lam).clamp(min=1e-9)
+        bs = torch.zeros_like(bs).index_add_(0, c, y - mu - bd[r]) / (n_s + lam).clamp(min=1e-9)
+        bd = torch.zeros_like(bd).index_add_(0, r, y - mu - bs[c]) / (n_d + lam).clamp(min=1e-9)
     return mu, bd, bs
 
 
