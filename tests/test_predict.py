@@ -32,7 +32,17 @@ def _invoke(*args):
 
 def test_predict_new_smiles_ranked(model_dir):
     res = _invoke(
-        "predict", "--model", str(model_dir), "--smiles", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "--top", "5", "--format", "json"
+        "predict",
+        "--model",
+        str(model_dir),
+        "--smiles",
+        "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+        "--top",
+        "5",
+        "--format",
+        "json",
+        "--rank",
+        "association",
     )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
@@ -43,6 +53,30 @@ def test_predict_new_smiles_ranked(model_dir):
         assert (
             1 <= r["expected_class"] <= 5 and r["predicted_class"] in range(1, 6) and 0 <= r["high_frequency_prob"] <= 1
         )
+
+
+def test_lift_ranking_by_hand():
+    from llmpredgraph.workflows.tables import base_rates, ranked_table
+
+    R = np.array([[1, 0, 3], [2, 0, 0], [4, 5, 0]])  # 3 drugs: side effect 0 in all, 1 and 2 in one
+    base = base_rates(R)
+    np.testing.assert_allclose(base, [4 / 5, 2 / 5, 2 / 5])
+    p = {"assoc": np.array([0.99, 0.6, 0.3]), "dsf": np.array([3.0, 2.0, 4.0]), "dshf": np.array([0.5, 0.1, 0.9])}
+    t = ranked_table(["common", "specific", "unlikely"], p, None, base, "lift")
+    # likely ones (>= 0.5) first, ordered by lift 0.6 / 0.4 = 1.5 over 0.99 / 0.8; then the rest
+    assert t["side_effect"].tolist() == ["specific", "common", "unlikely"]
+    assert t["lift"].tolist() == [1.5, round(0.99 / 0.8, 2), 0.75]
+    a = ranked_table(["common", "specific", "unlikely"], p, 2, base, "association")
+    assert a["side_effect"].tolist() == ["common", "specific"] and a["rank"].tolist() == [1, 2]
+
+
+def test_predict_default_ranking_is_lift(model_dir):
+    res = _invoke("predict", "--model", str(model_dir), "--smiles", "CCOc1ccccc1", "--top", "0", "--format", "json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    likely = [r for r in rows if r["association_prob"] >= 0.5]
+    assert [r["lift"] for r in likely] == sorted((r["lift"] for r in likely), reverse=True)
+    assert all(0 < r["base_rate"] < 1 for r in rows)
 
 
 def test_predict_is_inductive_and_deterministic(model_dir):

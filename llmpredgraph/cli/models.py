@@ -100,11 +100,20 @@ def train(config_path, overrides, protocol, out, quiet):
     help="With --out-of-fold: which method's scores (graph, mlp, knn_offset...).",
 )
 @click.option("--top", default=20, show_default=True, help="Side effects per molecule (0 = all).")
+@click.option(
+    "--rank",
+    type=click.Choice(["lift", "association"]),
+    default="lift",
+    show_default=True,
+    help="New molecules: lift = likely side effects (probability >= 0.5) by probability / base rate, "
+    "what is specific to this molecule; association = by probability (common side effects first).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(), default=None, help="Write to this file instead of printing.")
-def predict(model_dir, smiles, input_csv, drugs, out_of_fold, method, top, fmt, out):
-    """Ranked side effects: association probability, predicted frequency class (with its expected
-    value) and high-frequency probability.
+def predict(model_dir, smiles, input_csv, drugs, out_of_fold, method, top, rank, fmt, out):
+    """Ranked side effects: association probability, the side effect's base rate among the model's
+    drugs and the lift over it, predicted frequency class (with its expected value) and
+    high-frequency probability.
 
     \b
     New molecules (--smiles / --input) need a cold model. For benchmark drugs (--drugs all):
@@ -115,6 +124,6 @@ def predict(model_dir, smiles, input_csv, drugs, out_of_fold, method, top, fmt, 
     """
     from ..workflows.predict import predict_command
 
-    text = predict_command(model_dir, smiles, input_csv, drugs, top, fmt, out, out_of_fold, method)
+    text = predict_command(model_dir, smiles, input_csv, drugs, top, fmt, out, out_of_fold, method, rank)
     if text:
         click.echo(text)
