@@ -29,23 +29,24 @@ def se_mean(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, **_) ->
 
 
 def _neighbours(
-    tanimoto: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, k: int
+    similarity: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (in train_idx) of each query drug's k most Tanimoto-similar training drugs, never
-    itself, and their similarities (floored at 1e-6 so they can weight)."""
-    S = tanimoto[np.ix_(query_idx, train_idx)]
+    """Positions (in train_idx) of each query drug's k most similar training drugs, never itself,
+    and their similarities (floored at 1e-6 so they can weight)."""
+    S = similarity[np.ix_(query_idx, train_idx)]
     S = np.where(np.asarray(query_idx)[:, None] == np.asarray(train_idx)[None, :], -1, S)
     nbr = np.argsort(-S, axis=1)[:, :k]
     return nbr, np.take_along_axis(S, nbr, axis=1).clip(min=1e-6)
 
 
 def knn_fp(
-    R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, tanimoto: np.ndarray, k: int = 10, **_
+    R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, similarity: np.ndarray, k: int = 10, **_
 ) -> dict[str, np.ndarray]:
-    """k nearest training drugs by Tanimoto on Morgan fingerprints, similarity-weighted."""
+    """k nearest training drugs by `similarity` [n_drug, n_drug] (Tanimoto on Morgan fingerprints),
+    similarity-weighted."""
     R_tr = R[train_idx].astype(float)
     mean, high, _ = _se_stats(R[train_idx])
-    nbr, W = _neighbours(tanimoto, train_idx, query_idx, k)
+    nbr, W = _neighbours(similarity, train_idx, query_idx, k)
     known = (R_tr > 0)[nbr]  # (n, k, n_se)
     w = W[:, :, None]
     has = (w * known).sum(1)
@@ -94,18 +95,18 @@ def knn_offset(
     R: np.ndarray,
     train_idx: np.ndarray,
     query_idx: np.ndarray,
-    tanimoto: np.ndarray,
+    similarity: np.ndarray,
     k: int = 10,
     lam: float = 20.0,
     shrink: float = 1.0,
     **_,
 ) -> dict[str, np.ndarray]:
-    """mu + b_se + the k nearest training drugs' mean drug offset (Tanimoto-weighted) + their shrunk
+    """mu + b_se + the k nearest training drugs' mean drug offset (similarity-weighted) + their shrunk
     mean residual on the side effect. The bias model is fitted on training rows only; DSHF is the
     same model on the high-frequency indicator, association is knn_fp's."""
     R_tr = R[train_idx].astype(float)
     known = R_tr > 0
-    nbr, W = _neighbours(tanimoto, train_idx, query_idx, k)
+    nbr, W = _neighbours(similarity, train_idx, query_idx, k)
     W = W / W.sum(1, keepdims=True)
     L = np.zeros((len(query_idx), len(train_idx)))
     np.put_along_axis(L, nbr, W, axis=1)
@@ -114,8 +115,34 @@ def knn_offset(
         mu, _, bs, nb_off, res = neighbour_offsets(_t(Y), _t(known), _t(L), lam, shrink)
         out[key] = (mu + bs[None, :] + nb_off[:, None] + res).numpy()
     out["dshf"] = out["dshf"].clip(0, 1)
-    out["assoc"] = knn_fp(R, train_idx, query_idx, tanimoto=tanimoto, k=k)["assoc"]
+    out["assoc"] = knn_fp(R, train_idx, query_idx, similarity=similarity, k=k)["assoc"]
     return out
 
 
-BASELINES = {"se_mean": se_mean, "knn_fp": knn_fp, "bias": bias, "knn_offset": knn_offset}
+BASELINES = {
+    "se_mean": se_mean,
+    "knn_fp": knn_fp,
+    "bias": bias,
+    "knn_offset": knn_offset,
+    "knn_offset_combined": knn_offset,  # the same model on the combined similarity
+}
+# Channel weights of each neighbour baseline's similarity; knobs w_atc / w_target override them.
+SIMILARITY = {
+    "knn_fp": {"structure": 1.0},
+    "knn_offset": {"structure": 1.0},
+    "knn_offset_combined": {"structure": 1.0, "atc": 1.0, "target": 1.0},
+}
+
+
+def run_baseline(
+    name: str, R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, inputs, **knobs
+) -> dict[str, np.ndarray]:
+    """Score matrices of baseline `name`; neighbour baselines rank by `inputs.similarity(weights)`
+    (Tanimoto, or the combined structure/ATC/target similarity for knn_offset_combined)."""
+    if name in SIMILARITY:
+        weights = dict(SIMILARITY[name])
+        for channel in ("atc", "target"):
+            if f"w_{channel}" in knobs:
+                weights[channel] = float(knobs.pop(f"w_{channel}"))
+        knobs["similarity"] = inputs.similarity(weights)
+    return BASELINES[name](R, train_idx, query_idx, **knobs)

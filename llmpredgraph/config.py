@@ -23,7 +23,10 @@ class DrugEncoderCfg(Strict):
     batch_size: int = Field(32, gt=0)
     fp_bits: int = Field(2048, gt=0)
     fp_radius: int = Field(2, ge=1)
-    add_text: bool = False  # concatenate the text encoder's embedding of "name. ATC: ..."
+    add_text: bool = False  # concatenate the text encoder's embedding of the drug text
+    # which drug text: guarded = name, DrugBank description without adverse-effect sentences,
+    # categories, ATC path names; full = the same with nothing removed (ablation); short = "name. ATC: codes"
+    text: Literal["guarded", "full", "short"] = "guarded"
 
 
 class TextEncoderCfg(Strict):
@@ -75,10 +78,20 @@ class KnnCfg(Strict):
     k: int = Field(10, gt=0)
 
 
+class SimilarityWeights(Strict):
+    """Channel weights of the combined drug similarity (a pair is compared on the channels both have)."""
+
+    structure: float = Field(1.0, ge=0)
+    atc: float = Field(1.0, ge=0)
+    target: float = Field(1.0, ge=0)
+
+
 class GraphCfg(Strict):
     drug_se: bool = True
     drug_knn: KnnCfg = KnnCfg()
-    knn_similarity: Literal["embedding", "fingerprint", "both"] = "fingerprint"  # what drug-drug kNN edges rank by
+    # what drug-drug kNN edges rank by; combined = weighted mean of Tanimoto, ATC and target Jaccard
+    knn_similarity: Literal["embedding", "fingerprint", "both", "combined"] = "fingerprint"
+    knn_weights: SimilarityWeights = SimilarityWeights()  # graph.knn_similarity: combined
     se_hierarchy: bool = True
     se_cooc: KnnCfg = KnnCfg()
 
@@ -124,10 +137,16 @@ class ProtocolCfg(Strict):
     grouping: Literal["structure", "none"] = "structure"  # cold: drugs of one standardised structure share a fold
     run_folds: list[int] | None = None  # a subset of folds (numbered across repeats), for smoke runs
     val_fraction: float = Field(0.1, gt=0, lt=0.5)
+    with_graph: bool = True  # train the graph model; false with with_mlp false = baselines only
     with_mlp: bool = True  # also train the plain MLP (same parts, no message passing) on each fold
 
 
-BASELINE_KNOBS = {"knn_fp": ("k",), "knn_offset": ("k", "lam", "shrink"), "bias": ("lam",)}
+BASELINE_KNOBS = {
+    "knn_fp": ("k",),
+    "knn_offset": ("k", "lam", "shrink"),
+    "knn_offset_combined": ("k", "lam", "shrink", "w_atc", "w_target"),
+    "bias": ("lam",),
+}
 
 
 class SelectionCfg(Strict):
@@ -150,7 +169,11 @@ class Config(Strict):
     model: ModelCfg = ModelCfg()
     train: TrainCfg = TrainCfg()
     protocol: ProtocolCfg = ProtocolCfg()
-    baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "bias"]] = ["se_mean", "knn_fp", "knn_offset"]
+    baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "knn_offset_combined", "bias"]] = [
+        "se_mean",
+        "knn_fp",
+        "knn_offset",
+    ]
     selection: SelectionCfg = SelectionCfg()
 
     @model_validator(mode="after")
@@ -166,6 +189,10 @@ class Config(Strict):
                     "model.drug_embedding needs the warm protocol (cold test drugs would keep untrained vectors); "
                     "set model.drug_embedding: false or protocol.kind: warm"
                 )
+        if not (self.protocol.with_graph or self.protocol.with_mlp or self.baselines):
+            raise ValueError(
+                "nothing to run: protocol.with_graph and protocol.with_mlp are false and baselines is empty"
+            )
         for name, grid in self.selection.baselines.items():
             allowed = BASELINE_KNOBS.get(name, ())
             bad = [k for k in grid if k not in allowed]

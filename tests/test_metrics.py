@@ -50,7 +50,7 @@ def test_se_mean_and_knn_baselines_by_hand():
     tan = np.eye(4)
     tan[3, 0] = 1.0
     tan[3, 1] = 0.5
-    k = knn_fp(R, np.array([0, 1, 2]), np.array([3]), tanimoto=tan, k=2)
+    k = knn_fp(R, np.array([0, 1, 2]), np.array([3]), similarity=tan, k=2)
     # neighbours 0 (w=1) and 1 (w=.5): side effect 0 class (5*1 + 3*.5)/1.5; side effect 1 only drug 1 -> 2
     np.testing.assert_allclose(k["dsf"], [[(5 + 1.5) / 1.5, 2.0]])
     np.testing.assert_allclose(k["assoc"], [[1.0, 0.5 / 1.5]])
@@ -70,7 +70,7 @@ def test_knn_offset_baseline_by_hand():
     R = np.array([[5, 4, 0], [3, 0, 2], [0, 0, 0]])
     tan = np.eye(3)
     tan[2, 0], tan[2, 1] = 0.9, 0.1
-    out = knn_offset(R, np.array([0, 1]), np.array([2]), tanimoto=tan, k=2, lam=0.0, shrink=1.0)
+    out = knn_offset(R, np.array([0, 1]), np.array([2]), similarity=tan, k=2, lam=0.0, shrink=1.0)
     from llmpredgraph.baselines import additive_bias
 
     mu, bd, bs = additive_bias(R[:2].astype(float), R[:2] > 0, lam=0.0)

@@ -141,3 +141,29 @@ def test_a_new_protocol_and_pipeline_factory_plug_into_run_fold(bench):
     assert set(res.predictions["drug"]) <= set(bench.drug_names[:4])
     t = protocol.targets(protocol.split(protocol.folds()[0]))
     assert isinstance(t, Targets) and t.R_test.shape == (4, bench.n_side_effects)
+
+
+def test_model_on_combined_similarity_keeps_knowledge_in_its_folder(tmp_path):
+    """knn edges on structure + ATC + targets: the folder carries each drug's knowledge, the loaded
+    model rebuilds the same similarity, and a new molecule (no knowledge) is compared on structure."""
+    from llmpredgraph.graph.edges import tanimoto_matrix
+    from llmpredgraph.pipeline.knowledge import DrugKnowledge
+    from llmpredgraph.pipeline.pipeline import Pipeline
+
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    res = CliRunner().invoke(
+        main,
+        ["train", "--config", str(cfg), "--out", str(tmp_path / "m"), "--quiet"]
+        + ["--set", "graph.knn_similarity=combined", "--set", "graph.knn_weights.atc=2.0"],
+        catch_exceptions=False,
+    )
+    assert res.exit_code == 0, res.output
+    pipe = Pipeline.load(tmp_path / "m")
+    know = json.loads((tmp_path / "m" / "names.json").read_text())["knowledge"]
+    tan = tanimoto_matrix(pipe.support.fingerprints)
+    expect = DrugKnowledge(**know).similarity(tan, {"structure": 1.0, "atc": 2.0, "target": 1.0})
+    np.testing.assert_allclose(pipe.features.S_drug, expect)
+    assert not np.allclose(pipe.features.S_drug, tan)
+    out = pipe.predict(smiles=["CCOc1ccccc1"])
+    assert out["dsf"].shape == (1, pipe.support.n_side_effects)

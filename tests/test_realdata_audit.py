@@ -87,3 +87,30 @@ def test_real_fold_predictions_blind_to_test_labels(real_processed, monkeypatch,
         )
         for k in pa:
             np.testing.assert_array_equal(pa[k], pb[k])
+
+
+def test_knowledge_channels_on_the_real_benchmark(real_processed):
+    """Coverage is reported, a name/CID conflict keeps the name's DrugBank entry, a drug without a
+    match keeps its ATC and nothing else, the guard removed sentences, and knowledge neighbours make sense."""
+    from llmpredgraph.pipeline.knowledge import DrugKnowledge
+
+    root, bench, report = real_processed
+    cov = report["knowledge_coverage"]
+    assert cov["drugs"] == 750 and cov["atc"] >= 740 and 550 <= cov["targets"] <= 650 and cov["description"] >= 640
+    assert cov["sentences_removed_by_guard"] > 100
+    drugs = bench.drugs.set_index("name")
+    assert drugs.loc["escitalopram", "drugbank_id"] == "DB01175"  # its CID reaches citalopram
+    unmatched = drugs.loc["prucalopride"]
+    empty = lambda v: v != v or v == ""  # noqa: E731 (the csv reads "" as NaN)
+    assert empty(unmatched["drugbank_id"]) and empty(unmatched["proteins"]) and unmatched["atc"] == "A03AE04"
+    morphine = drugs.loc["morphine", "text"]
+    assert "opioids > natural opium alkaloids" in morphine and "may cause" not in morphine.lower()
+    learn = bench.learnable()
+    S = DrugKnowledge.from_benchmark(learn).similarity(
+        np.eye(learn.n_drugs, dtype=np.float32), {"structure": 1.0, "atc": 1.0, "target": 1.0}
+    )
+    i = learn.drug_index("morphine")
+    top = {learn.drug_names[j] for j in np.argsort(-S[i])[1:6]}
+    assert len(top & {"hydromorphone", "oxycodone", "dihydrocodeine", "fentanyl", "buprenorphine", "butorphanol"}) >= 3
+    out = CliRunner().invoke(main, ["data", "stats", "--data", str(root / "processed")])
+    assert "drug knowledge of the 750 learnable drugs" in out.output

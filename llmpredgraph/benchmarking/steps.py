@@ -50,7 +50,7 @@ def contrastive(config, overrides) -> dict:
 
 def fold(config, overrides) -> dict:
     """One full cold fold (features, graph model, plain MLP, baselines), with per-part times."""
-    from ..baselines import BASELINES
+    from ..baselines import BASELINES, run_baseline
     from ..pipeline.features import load_inputs
     from ..protocols import ColdProtocol, run_fold
 
@@ -69,9 +69,9 @@ def fold(config, overrides) -> dict:
             out[f"{name}_train_s"] = info["seconds"]
             out[f"{name}_epochs"] = info["history"][-1]["epoch"] if info["history"] else 0
             out[f"{name}_s_per_epoch"] = info["seconds"] / max(out[f"{name}_epochs"], 1)
-    for name, fn in BASELINES.items():
+    for name in BASELINES:
         t0 = time.perf_counter()
-        fn(bench.R, train, test, tanimoto=inputs.tanimoto)
+        run_baseline(name, bench.R, train, test, inputs)
         out[f"{name}_s"] = time.perf_counter() - t0
     return out
 

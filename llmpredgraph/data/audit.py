@@ -46,10 +46,10 @@ def add_structure_columns(drugs: pd.DataFrame) -> pd.DataFrame:
     return drugs
 
 
-def drugbank_audit(drugs: pd.DataFrame, drugbank_dir: str | Path) -> tuple[pd.DataFrame, dict]:
-    """Match every drug to DrugBank and compare structures. Returns the drugs with drugbank_id,
-    drugbank_match and structure_check columns, and the audit report."""
-    db = DrugBank.read(drugbank_dir)
+def drugbank_audit(drugs: pd.DataFrame, db: DrugBank | str | Path) -> tuple[pd.DataFrame, dict]:
+    """Match every drug to DrugBank (a DrugBank or its folder) and compare structures. Returns the
+    drugs with drugbank_id, drugbank_match and structure_check columns, and the audit report."""
+    db = db if isinstance(db, DrugBank) else DrugBank.read(db)
     heavy = [Chem.MolFromSmiles(s).GetNumHeavyAtoms() if isinstance(s, str) and s else 0 for s in drugs["canonical_smiles"].fillna("")]
     m = db.match(drugs["name"].tolist(), drugs["cid"].tolist(), drugs["inchikey"].tolist(), heavy)
     drugs = drugs.copy()

@@ -55,8 +55,17 @@ class Benchmark:
     def se_texts(self) -> list[str]:
         return self.side_effects["text"].tolist()
 
-    @property
-    def drug_texts(self) -> list[str]:
+    def drug_texts_of(self, kind: str = "guarded") -> list[str]:
+        """Drug texts: 'guarded' (the circularity-guarded DrugBank text, data/drug_text.py), 'full'
+        (nothing removed) or 'short' ("name. ATC: codes", all a benchmark without DrugBank has)."""
+        if kind != "short":
+            col = "text" if kind == "guarded" else "text_full"
+            if col not in self.drugs.columns:
+                raise UserError(
+                    f"the processed benchmark has no drug text column {col!r} (prepared by an older version)",
+                    "run `llmpredgraph data prepare` again, or set encoders.drug.text: short",
+                )
+            return [str(t) for t in self.drugs[col]]
         atc = self.drugs["atc"].fillna("")
         return [f"{n}. ATC: {a}" if a else n for n, a in zip(self.drugs["name"], atc)]
 

@@ -12,7 +12,9 @@ from ..atomic import sha256_file
 from ..paths import processed_dir, raw_dir
 from .audit import add_structure_columns, apply_corrections, drugbank_audit
 from .benchmark import Benchmark
+from .drugbank import DrugBank
 from .fetch import verify_raw
+from .knowledge import add_knowledge_columns
 from .meddra import ancestors_by_level, pt_index, read_hierarchy, restrict_to
 from .registry import RAW_FILES
 from .smiles import canonical, duplicate_groups
@@ -96,7 +98,9 @@ def prepare(raw: str | Path | None = None, out: str | Path | None = None) -> tup
     pts = [f"pt:{c}" for c in ses["pt_code"] if c]
     hierarchy = restrict_to(full, pts)
 
-    drugs, audit = drugbank_audit(drugs, raw / "drugbank")
+    drugbank = DrugBank.read(raw / "drugbank")
+    drugs, audit = drugbank_audit(drugs, drugbank)
+    drugs, coverage = add_knowledge_columns(drugs, drugbank, raw, se_names)
 
     sup = pd.read_excel(raw / "mgpred/Sup_1.xlsx", header=None)
     d_idx = {n: i for i, n in enumerate(drug_names)}
@@ -115,6 +119,7 @@ def prepare(raw: str | Path | None = None, out: str | Path | None = None) -> tup
         "sup1_rows_matching_R": sup_agree,
         "known_pairs_learnable": int((R[drugs["has_smiles"].to_numpy(bool)] > 0).sum()),
         "structure_audit": audit,
+        "knowledge_coverage": coverage,
     }
     manifest = {"inputs": {f.path: sha256_file(raw / f.path) for f in RAW_FILES}, "report": report}
     bench = Benchmark(R, drugs, ses, hierarchy, manifest)

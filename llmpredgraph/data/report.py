@@ -22,6 +22,17 @@ def format_audit(a: dict) -> list[str]:
     return lines
 
 
+def format_coverage(c: dict) -> list[str]:
+    """How many learnable drugs each knowledge channel reaches (DrugBank CC BY-NC 4.0)."""
+    return [
+        f"drug knowledge of the {c['drugs']} learnable drugs: ATC {c['atc']} ({c['atc_from_drugbank']} from DrugBank), "
+        f"targets {c['targets']} (any protein {c['any_protein']}), description {c['description']}, "
+        f"categories {c['categories']}",
+        f"drug text: {c['sentences_removed_by_guard']} description sentences naming an adverse effect removed (guard)",
+        f"drugs with no knowledge channel (structure only): {len(c['no_knowledge'])}: {', '.join(c['no_knowledge'])}",
+    ]
+
+
 def format_report(stats: dict, report: dict) -> str:
     lines = [
         f"drugs (with SMILES, learnable): {stats['drugs']}",
@@ -41,4 +52,6 @@ def format_report(stats: dict, report: dict) -> str:
         lines.append(f"Sup_1 rows agreeing with R: {report['sup1_rows_matching_R']} of {report['sup1_rows']}")
         if "structure_audit" in report:
             lines += format_audit(report["structure_audit"])
+        if "knowledge_coverage" in report:
+            lines += format_coverage(report["knowledge_coverage"])
     return "\n".join(lines)

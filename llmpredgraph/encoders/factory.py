@@ -50,6 +50,7 @@ def embed_benchmark(
                 cfg.model_copy(update={"side_effect": cfg.side_effect.model_copy(update={"kind": "text"})})
             )
         )
-        X_drug = np.concatenate([X_drug, cache.embed(text_enc, bench.drug_texts, progress=progress)], axis=1)
+        texts = bench.drug_texts_of(cfg.drug.text)
+        X_drug = np.concatenate([X_drug, cache.embed(text_enc, texts, progress=progress)], axis=1)
         idents["drug_text"] = text_enc.identity
     return X_drug, X_se, idents

@@ -10,20 +10,36 @@ import torch
 from ..config import Config
 from ..contrastive.stage import run_contrastive
 from ..contrastive.towers import Standardize
+from ..errors import UserError
 from ..graph.edges import drug_similarity, tanimoto_matrix
+from .knowledge import DrugKnowledge
 from .tower import DrugTower
 
 
 @dataclass
 class Inputs:
     """Everything fold-independent: raw encoder output X_drug [n_drug, d], X_se [n_se, d'],
-    Morgan fingerprints [n_drug, bits] and their Tanimoto matrix [n_drug, n_drug]."""
+    Morgan fingerprints [n_drug, bits], their Tanimoto matrix [n_drug, n_drug], and each drug's
+    ATC classes and target ids (None when the processed benchmark predates them)."""
 
     X_drug: np.ndarray
     X_se: np.ndarray
     fingerprints: np.ndarray
     tanimoto: np.ndarray
     identities: dict = field(default_factory=dict)
+    knowledge: DrugKnowledge | None = None
+
+    def similarity(self, weights: dict[str, float]) -> np.ndarray:
+        """[n_drug, n_drug] drug similarity: Tanimoto alone, or the weighted combination of
+        structure, ATC and target channels (graph.similarity.combine)."""
+        if all(not w for c, w in weights.items() if c != "structure"):
+            return self.tanimoto
+        if self.knowledge is None:
+            raise UserError(
+                "this processed benchmark has no ATC/target columns (prepared by an older version)",
+                "run `llmpredgraph data prepare` again",
+            )
+        return self.knowledge.similarity(self.tanimoto, weights)
 
 
 @dataclass
@@ -64,7 +80,9 @@ def fit_features(
         x_drug = tower.transform(inputs.X_drug)
         seen = np.flatnonzero((R[fit_idx] > 0).any(0))
         x_se = Standardize.fit(inputs.X_se[seen])(torch.as_tensor(inputs.X_se, dtype=torch.float32)).numpy()
-    S = drug_similarity(cfg.graph.knn_similarity, x_drug, inputs.tanimoto)
+    g = cfg.graph
+    S = inputs.similarity(g.knn_weights.model_dump()) if g.knn_similarity == "combined" else None
+    S = drug_similarity(g.knn_similarity, x_drug, inputs.tanimoto) if S is None else S
     return NodeFeatures(x_drug.astype(np.float32), x_se.astype(np.float32), S, tower, info, dict(inputs.identities))
 
 
@@ -79,4 +97,4 @@ def load_inputs(bench, cfg: Config, progress: bool = True) -> Inputs:
     fp = cache.embed(
         MorganEncoder(cfg.encoders.drug.fp_radius, cfg.encoders.drug.fp_bits), bench.smiles, progress=False
     )
-    return Inputs(X_drug, X_se, fp, tanimoto_matrix(fp), idents)
+    return Inputs(X_drug, X_se, fp, tanimoto_matrix(fp), idents, DrugKnowledge.from_benchmark(bench))

@@ -24,6 +24,7 @@ from ..graph.build import GraphBuilder
 from ..graph.edges import drug_similarity, tanimoto_matrix
 from ..graph.model import LinkModel, build_model
 from .features import NodeFeatures
+from .knowledge import DrugKnowledge
 from .support import SupportData
 from .tower import DrugTower
 from .training import Sampler, Validator, fit_model
@@ -146,7 +147,8 @@ class Pipeline:
 
             d = self.cfg.encoders.drug
             fp = np.concatenate([fp, MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)])
-        S = self.similarity(x_all, fp)
+        know = sup.knowledge.extend([[]] * len(canon), [[]] * len(canon)) if sup.knowledge else None
+        S = self.similarity(x_all, fp, know)
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
         return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=self._builder(x_all, S, R_all))
 
@@ -157,10 +159,9 @@ class Pipeline:
         support = np.arange(n) if self.uses_graph else np.zeros(0, dtype=np.int64)
         return self.predict_matrix(support, np.zeros(0, dtype=np.int64), rows=np.arange(n), R=self.support.R)
 
-    def similarity(self, x: np.ndarray, fp: np.ndarray) -> np.ndarray:
-        """Drug-drug similarity as the fold used it (graph.knn_similarity)."""
-        kind = self.cfg.graph.knn_similarity
-        return drug_similarity(kind, x, tanimoto_matrix(fp) if kind != "embedding" else None)
+    def similarity(self, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None = None) -> np.ndarray:
+        """Drug-drug similarity as the fold used it (graph.knn_similarity); x [n, d], fp [n, bits]."""
+        return similarity_of(self.cfg.graph, x, fp, knowledge)
 
     def drug_encoder(self):
         """The configured drug encoder, built once; refused when it is not the one the model was trained with."""
@@ -203,9 +204,10 @@ class Pipeline:
                 fingerprints=s.fingerprints.astype(np.uint8),
                 hierarchy=s.hierarchy.numpy(),
             )
-            (tmp / "names.json").write_text(
-                json.dumps({"drugs": s.drug_names, "smiles": s.drug_smiles, "side_effects": s.se_names})
-            )
+            names = {"drugs": s.drug_names, "smiles": s.drug_smiles, "side_effects": s.se_names}
+            if s.knowledge is not None:
+                names["knowledge"] = s.knowledge.dump()
+            (tmp / "names.json").write_text(json.dumps(names))
         return folder
 
     @classmethod
@@ -235,10 +237,10 @@ class Pipeline:
             names["drugs"],
             names["smiles"],
             names["side_effects"],
+            DrugKnowledge(**names["knowledge"]) if "knowledge" in names else None,
         )
         x_drug = arrays["x_drug"]
-        kind = cfg.graph.knn_similarity
-        S = drug_similarity(kind, x_drug, tanimoto_matrix(support.fingerprints) if kind != "embedding" else None)
+        S = similarity_of(cfg.graph, x_drug, support.fingerprints, support.knowledge)
         features = NodeFeatures(
             x_drug, arrays["x_se"], S, DrugTower.load(folder / "tower.pt"), None, dict(meta.get("encoders") or {})
         )
@@ -246,3 +248,17 @@ class Pipeline:
         pipe.meta = meta
         pipe.drug_encoder()  # refuse a mismatched encoder at load, before any work
         return pipe
+
+
+def similarity_of(graph_cfg, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None) -> np.ndarray:
+    """[n, n] similarity of graph.knn_similarity from vectors x [n, d], fingerprints fp [n, bits] and,
+    for 'combined', the drugs' knowledge (a drug without it is compared on structure)."""
+    kind = graph_cfg.knn_similarity
+    if kind == "combined":
+        if knowledge is None:
+            raise UserError(
+                "graph.knn_similarity: combined needs the drugs' ATC classes and targets, which this data lacks",
+                "run `llmpredgraph data prepare` again, or set graph.knn_similarity: fingerprint",
+            )
+        return knowledge.similarity(tanimoto_matrix(fp), graph_cfg.knn_weights.model_dump())
+    return drug_similarity(kind, x, tanimoto_matrix(fp) if kind != "embedding" else None)

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..graph.edges import hierarchy_edges
+from .knowledge import DrugKnowledge
 
 
 @dataclass
@@ -23,6 +24,7 @@ class SupportData:
     drug_names: list[str]
     drug_smiles: list[str]
     se_names: list[str]
+    knowledge: DrugKnowledge | None = None  # ATC classes and targets (graph.knn_similarity: combined)
 
     @classmethod
     def from_benchmark(cls, bench, fingerprints: np.ndarray, R: np.ndarray | None = None) -> SupportData:
@@ -34,6 +36,7 @@ class SupportData:
             bench.drug_names,
             bench.smiles,
             bench.se_names,
+            DrugKnowledge.from_benchmark(bench),
         )
 
     def with_labels(self, R: np.ndarray) -> SupportData:

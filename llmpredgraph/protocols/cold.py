@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..baselines import BASELINES
+from ..baselines import run_baseline
 from ..errors import UserError
 from ..metrics.functions import evaluate
 from ..metrics.registry import selection_score
@@ -66,13 +66,13 @@ class ColdProtocol(Protocol):
         return pipe.predict_matrix(split.fold.train, split.fold.test, R=split.R_train)
 
     def baseline(self, name: str, split: Split, targets: Targets, inputs, **knobs) -> dict[str, np.ndarray]:
-        return BASELINES[name](split.R_train, split.fold.train, split.fold.test, tanimoto=inputs.tanimoto, **knobs)
+        return run_baseline(name, split.R_train, split.fold.train, split.fold.test, inputs, **knobs)
 
     def validate_baseline(self, name: str, split: Split, inputs, **knobs) -> float:
         """Fit drugs' labels predict the validation drugs, scored like the cold validator scores a model."""
         R_val = split.R_train[split.val]
         nr, nc = sample_negatives(R_val, np.arange(len(split.val)), 1.0, np.random.default_rng(split.fold.seed))
-        pred = BASELINES[name](split.R_fit, split.fit, split.val, tanimoto=inputs.tanimoto, **knobs)
+        pred = run_baseline(name, split.R_fit, split.fit, split.val, inputs, **knobs)
         return selection_score(evaluate(pred, R_val, nr, nc, per_drug=False))
 
 

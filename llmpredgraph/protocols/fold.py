@@ -20,8 +20,9 @@ PipelineFactory = Callable[[Config, NodeFeatures, SupportData], Pipeline]
 
 
 def model_variants(cfg: Config) -> dict[str, Config]:
-    """The graph model as configured, plus the plain MLP (same parts, message passing off)."""
-    out = {"graph": cfg}
+    """The graph model as configured (protocol.with_graph), plus the plain MLP (same parts, message
+    passing off; protocol.with_mlp)."""
+    out = {"graph": cfg} if cfg.protocol.with_graph else {}
     if cfg.protocol.with_mlp and (cfg.model.message_passing or cfg.model.label_propagation):
         out["mlp"] = cfg.model_copy(
             update={"model": cfg.model.model_copy(update={"message_passing": False, "label_propagation": False})}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..baselines import BASELINES
+from ..baselines import run_baseline
 from ..metrics.functions import evaluate
 from ..metrics.registry import selection_score
 from ..pipeline.pipeline import Pipeline
@@ -62,14 +62,12 @@ class WarmProtocol(Protocol):
         return pipe.predict_matrix(self._support(pipe), [], rows=targets.rows, R=split.R_train)
 
     def baseline(self, name: str, split: Split, targets: Targets, inputs, **knobs) -> dict[str, np.ndarray]:
-        return BASELINES[name](
-            split.R_train, np.arange(self.bench.n_drugs), targets.rows, tanimoto=inputs.tanimoto, **knobs
-        )
+        return run_baseline(name, split.R_train, np.arange(self.bench.n_drugs), targets.rows, inputs, **knobs)
 
     def validate_baseline(self, name: str, split: Split, inputs, **knobs) -> float:
         """Fit pairs predict the validation pairs, scored like the warm validator (all other unknowns)."""
         t = warm_targets(split.R_train, split.R_fit, split.val, split.R_train == 0, split.fold.seed)
-        pred = BASELINES[name](split.R_fit, np.arange(self.bench.n_drugs), t.rows, tanimoto=inputs.tanimoto, **knobs)
+        pred = run_baseline(name, split.R_fit, np.arange(self.bench.n_drugs), t.rows, inputs, **knobs)
         return selection_score(evaluate(pred, t.R_test, t.neg_rows, t.neg_cols, per_drug=False, ignore=t.ignore))
 
 

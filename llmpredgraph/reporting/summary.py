@@ -42,7 +42,8 @@ def summary_markdown(
     df: pd.DataFrame, baselines: list[str], title: str, command: str | None = None, notes: list[str] | None = None
 ) -> str:
     """Mean ± sd over all folds (every repeat), the spread of repeat means, and paired Wilcoxon tests
-    of the graph model against every other method on identical folds. df may carry a 'repeat' column."""
+    of the graph model (else the first method) against every other method on identical folds. df may
+    carry a 'repeat' column."""
     summary, key = names("summary"), names("headline")
     ms = mean_sd(df, summary)
     n_folds = df["fold"].nunique()
@@ -69,9 +70,10 @@ def summary_markdown(
     lines += ["", f"## Paired Wilcoxon tests across the {n_folds} folds (two-sided p)", ""]
     lines += ["| comparison | " + " | ".join(key) + " |", "|---|" + "---|" * len(key)]
     methods = list(dict.fromkeys(df["method"]))
-    if "graph" in methods:
-        for other in [m for m in methods if m != "graph"]:
-            lines.append(f"| graph vs {other} | " + " | ".join(_delta_p(df, "graph", other, m) for m in key) + " |")
+    ref = "graph" if "graph" in methods else methods[0]  # a baselines-only run compares with its first
+    for other in [m for m in methods if m != ref]:
+        lines.append(f"| {ref} vs {other} | " + " | ".join(_delta_p(df, ref, other, m) for m in key) + " |")
+    if ref == "graph":
         cells = []
         for m in key:
             b = best_baseline(df, m, baselines)

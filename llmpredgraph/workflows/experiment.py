@@ -13,7 +13,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from ..atomic import atomic_path, write_json, write_text, write_with
-from ..config import Config
+from ..config import Config, from_dict
 from ..data import load_benchmark
 from ..data.atc import atc_level1_labels
 from ..errors import UserError
@@ -32,7 +32,8 @@ def prepare_run_folder(out: Path, cfg: Config, resume: bool, overwrite: bool) ->
             shutil.rmtree(out)
         elif resume:
             saved = out / "config.yaml"
-            if saved.is_file() and yaml.safe_load(saved.read_text()) != cfg.dump():
+            # parsed, so a run saved before a new key (with its default) still resumes
+            if saved.is_file() and from_dict(yaml.safe_load(saved.read_text()), str(saved)).dump() != cfg.dump():
                 raise UserError(
                     f"run folder {out} was started with a different config",
                     "resume with the same config, or use --overwrite or another --out",

@@ -1,0 +1,145 @@
+"""Drug knowledge: ATC classes, drug text with its circularity guard, combined similarity, baselines on it."""
+
+import numpy as np
+import pytest
+
+from llmpredgraph.baselines import knn_offset, run_baseline
+from llmpredgraph.data.drug_text import atc_path, drug_text, guard, se_name_pattern, split_sentences
+from llmpredgraph.data.knowledge import atc_classes, targets_of
+from llmpredgraph.graph.similarity import Channel, combine, set_jaccard
+from llmpredgraph.pipeline.knowledge import DrugKnowledge
+
+
+def test_atc_classes_levels_1_to_4():
+    assert atc_classes("N02AA01") == ["N", "N02", "N02A", "N02AA"]
+    assert atc_classes("N02AA01;N02AB03") == ["N", "N02", "N02A", "N02AA", "N02AB"]
+    assert atc_classes("") == []
+
+
+def test_targets_of_keeps_target_category_only():
+    assert targets_of("enzyme:P1|target:P2|target:P3|transporter:P4") == ["P2", "P3"]
+    assert targets_of("") == []
+
+
+def test_guard_removes_adverse_sentences_and_side_effect_names():
+    pattern = se_name_pattern(["Nausea", "Pain"])
+    desc = "An opioid agonist. It may cause dependence. Patients report nausea often. Used as a painkiller."
+    kept, removed = guard(desc, pattern)
+    # "may cause" is a cue; "nausea" a side-effect name; "painkiller" is not the whole word "pain"
+    assert kept == "An opioid agonist. Used as a painkiller."
+    assert removed == 2
+    assert split_sentences("A b. C d! (E) f? 5 g") == ["A b.", "C d!", "(E) f?", "5 g"]
+
+
+def test_drug_text_has_name_description_categories_and_atc_paths():
+    names = {"N": "NERVOUS SYSTEM", "N02": "ANALGESICS", "N02A": "OPIOIDS", "N02AA": "Natural opium alkaloids"}
+    path = atc_path("N02AA01", names)
+    assert path == "nervous system > analgesics > opioids > natural opium alkaloids"
+    pattern = se_name_pattern(["Constipation"])
+    desc = "An opioid. It causes constipation."
+    text, removed = drug_text("morphine", desc, "Analgesics|Narcotics", [path, path], pattern)
+    assert text == f"morphine. An opioid. Categories: Analgesics; Narcotics. ATC: {path}."
+    assert removed == 1
+    full, _ = drug_text("morphine", "An opioid. It causes constipation.", "", [], None)
+    assert full == "morphine. An opioid. It causes constipation."
+
+
+def test_set_jaccard_by_hand():
+    ch = set_jaccard([["a", "b"], ["b", "c"], [], ["a", "b"]])
+    assert ch.has.tolist() == [True, True, False, True]
+    assert ch.S[0, 1] == pytest.approx(1 / 3)
+    assert ch.S[0, 3] == pytest.approx(1.0)
+    assert ch.S[2, 0] == 0.0
+
+
+def test_combine_averages_only_channels_both_drugs_have():
+    tan = np.array([[1.0, 0.2, 0.4], [0.2, 1.0, 0.6], [0.4, 0.6, 1.0]], dtype=np.float32)
+    atc = Channel(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 0]], dtype=np.float32), np.array([True, True, False]))
+    ch = {"structure": Channel(tan, np.ones(3, bool)), "atc": atc}
+    S = combine(ch, {"structure": 1.0, "atc": 3.0})
+    assert S[0, 1] == pytest.approx((0.2 + 3 * 1.0) / 4)  # both have ATC
+    assert S[0, 2] == pytest.approx(0.4)  # drug 2 has no ATC: structure alone
+    with pytest.raises(ValueError, match="all zero"):
+        combine(ch, {"structure": 0.0})
+    with pytest.raises(ValueError, match="unknown similarity channel"):
+        combine(ch, {"smell": 1.0})
+
+
+def test_knn_offset_combined_ranks_by_combined_similarity(bench):
+    """On the combined similarity a drug's neighbours follow ATC/targets, and the knob weights reach it."""
+    from tests.conftest import random_inputs
+
+    inputs = random_inputs(bench)
+    inputs.knowledge = DrugKnowledge.from_benchmark(bench)
+    train, query = np.arange(1, bench.n_drugs), np.array([0])
+    plain = run_baseline("knn_offset", bench.R, train, query, inputs, k=3)
+    np.testing.assert_allclose(plain["dsf"], knn_offset(bench.R, train, query, similarity=inputs.tanimoto, k=3)["dsf"])
+    comb = run_baseline("knn_offset_combined", bench.R, train, query, inputs, k=3, w_atc=1.0, w_target=0.0)
+    S = inputs.similarity({"structure": 1.0, "atc": 1.0, "target": 0.0})
+    np.testing.assert_allclose(comb["dsf"], knn_offset(bench.R, train, query, similarity=S, k=3)["dsf"])
+    assert not np.allclose(S, inputs.tanimoto)
+
+
+def test_similarity_without_knowledge_columns_is_a_clear_error(bench):
+    from llmpredgraph.errors import UserError
+    from tests.conftest import random_inputs
+
+    inputs = random_inputs(bench)
+    assert inputs.similarity({"structure": 1.0, "atc": 0.0}) is inputs.tanimoto
+    with pytest.raises(UserError, match="data prepare"):
+        inputs.similarity({"structure": 1.0, "atc": 1.0})
+
+
+def test_combined_similarity_reads_no_labels(bench):
+    """Knowledge edges come from drug attributes: hiding every label changes nothing."""
+    from llmpredgraph.data.benchmark import Benchmark
+
+    weights = {"structure": 1.0, "atc": 1.0, "target": 1.0}
+    blind = Benchmark(np.zeros_like(bench.R), bench.drugs, bench.side_effects, bench.hierarchy)
+    fp = np.eye(bench.n_drugs, dtype=np.float32)
+    a = DrugKnowledge.from_benchmark(bench).similarity(fp, weights)
+    b = DrugKnowledge.from_benchmark(blind).similarity(fp, weights)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_baselines_only_experiment_tunes_channel_weights_per_fold(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from llmpredgraph.cli import main
+
+    from .test_cli import TINY
+
+    cfg = tmp_path / "kb.yaml"
+    cfg.write_text(
+        TINY
+        + "baselines: [knn_offset_combined, knn_offset]\n"
+        + "selection: {baselines: {knn_offset_combined: {k: [3], w_atc: [0.5, 2.0], w_target: [0.0, 1.0]}}}\n"
+    )
+    out = tmp_path / "run"
+    args = ["experiment", "--config", str(cfg), "--out", str(out), "--quiet"]
+    res = CliRunner().invoke(main, [*args, "--set", "protocol.with_graph=false", "--set", "protocol.with_mlp=false"])
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["0"]) == {"knn_offset_combined", "knn_offset"}
+    chosen = json.loads((out / "folds" / "fold_0" / "info.json").read_text())["baseline_selection"]
+    assert set(chosen["knn_offset_combined"]["chosen"]) == {"k", "w_atc", "w_target"}
+    assert "knn_offset_combined vs knn_offset" in (out / "summary.md").read_text()
+
+
+def test_nothing_to_run_is_refused():
+    from llmpredgraph.config import Config
+
+    with pytest.raises(ValueError, match="nothing to run"):
+        Config.model_validate({"protocol": {"with_graph": False, "with_mlp": False}, "baselines": []})
+
+
+def test_drug_text_kinds_and_old_benchmarks(bench):
+    from llmpredgraph.errors import UserError
+
+    assert bench.drug_texts_of("short")[0].startswith("drug00. ATC: ")
+    assert "may cause" in bench.drug_texts_of("full")[0] and "may cause" not in bench.drug_texts_of("guarded")[0]
+    bench.drugs = bench.drugs.drop(columns=["text"])
+    with pytest.raises(UserError, match="data prepare"):
+        bench.drug_texts_of("guarded")
