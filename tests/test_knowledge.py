@@ -143,3 +143,26 @@ def test_drug_text_kinds_and_old_benchmarks(bench):
     bench.drugs = bench.drugs.drop(columns=["text"])
     with pytest.raises(UserError, match="data prepare"):
         bench.drug_texts_of("guarded")
+
+
+def test_subgroup_metrics_by_hand():
+    import pandas as pd
+
+    from llmpredgraph.reporting.subgroups import subgroup_frame, subgroup_markdown
+
+    preds = pd.DataFrame(
+        {
+            "fold": [0] * 6,
+            "drug": ["a", "a", "a", "b", "b", "b"],
+            "true_class": [5, 2, 0, 4, 1, 0],
+            "m_dsf": [4.0, 3.0, 1.0, 1.0, 2.0, 1.0],  # a: ranked right; b: ranked wrong
+            "m_dshf": [0.9, 0.1, 0.0, 0.2, 0.8, 0.0],
+            "m_assoc": [0.9, 0.8, 0.1, 0.1, 0.2, 0.9],
+        }
+    )
+    f = subgroup_frame(preds, {"a": "known", "b": "new"}, ["m"]).set_index("group")
+    assert f.loc["known", "dsf_scc"] == pytest.approx(1.0) and f.loc["new", "dsf_scc"] == pytest.approx(-1.0)
+    assert f.loc["known", "dshf_auroc"] == 1.0 and f.loc["new", "dshf_auroc"] == 0.0
+    assert f.loc["known", "assoc_auroc"] == 1.0 and f.loc["new", "assoc_auroc"] == 0.0
+    assert f.loc["known", "drugs"] == 1
+    assert any(line.startswith("| known | 1.0 | m |") for line in subgroup_markdown(f.reset_index(), "t"))

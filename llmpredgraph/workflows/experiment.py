@@ -21,6 +21,7 @@ from ..metrics.registry import names
 from ..pipeline.features import load_inputs
 from ..protocols import PROTOCOLS, FoldResult, make_protocol, run_fold
 from ..reporting import plots
+from ..reporting.subgroups import subgroup_frame, subgroup_markdown
 from ..reporting.summary import metrics_frame, summary_markdown
 from ..runtime import seed_everything, set_threads
 
@@ -120,16 +121,30 @@ def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None 
     df.insert(1, "repeat", df["fold"] // cfg.protocol.folds)
     write_json(out / "metrics.json", {str(k): v for k, v in fold_metrics.items()})
     write_with(out / "metrics.csv", lambda p: df.to_csv(p, index=False))
-    notes = [f"Wall time of this invocation: {elapsed / 60:.1f} min." if elapsed is not None else ""]
+    notes = [f"Wall time of this invocation: {elapsed / 60:.1f} min."] if elapsed is not None else []
+    preds = pd.concat(
+        [pd.read_csv(out / "folds" / f"fold_{k}" / "predictions.csv").assign(fold=k) for k in fold_metrics],
+        ignore_index=True,
+    )
+    methods = list(dict.fromkeys(df["method"]))
+    notes += knowledge_section(out, cfg, preds, methods)
     title = PROTOCOLS[cfg.protocol.kind].title
     write_text(
         out / "summary.md",
-        summary_markdown(df, cfg.baselines, f"{title}: {cfg.name}", command, [n for n in notes if n]),
+        summary_markdown(df, cfg.baselines, f"{title}: {cfg.name}", command, notes),
     )
-    preds = pd.concat(
-        [pd.read_csv(out / "folds" / f"fold_{k}" / "predictions.csv") for k in fold_metrics], ignore_index=True
-    )
-    methods = list(dict.fromkeys(df["method"]))
     plots.roc_pr(preds, methods, out / "roc_pr.png")
     plots.pred_vs_true(preds, methods, out / "pred_vs_true.png")
     plots.per_fold_bars(df, names("headline"), out / "per_fold.png")
+
+
+def knowledge_section(out: Path, cfg: Config, preds: pd.DataFrame, methods: list[str]) -> list[str]:
+    """Cold/scaffold runs: metrics for test drugs with and without a DrugBank match (subgroups.csv)."""
+    bench = load_benchmark(cfg.data)
+    if cfg.protocol.kind == "warm" or "drugbank_id" not in bench.drugs.columns:
+        return []
+    matched = bench.drugs["drugbank_id"].fillna("").astype(str) != ""
+    group_of = dict(zip(bench.drug_names, np.where(matched, "DrugBank knowledge", "structure + ATC only")))
+    frame = subgroup_frame(preds, group_of, methods)
+    write_with(out / "subgroups.csv", lambda p: frame.to_csv(p, index=False))
+    return ["", *subgroup_markdown(frame, "Test drugs with and without DrugBank knowledge (mean ± sd over folds)")]
