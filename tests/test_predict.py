@@ -56,11 +56,9 @@ def test_predict_new_smiles_ranked(model_dir):
 
 
 def test_lift_ranking_by_hand():
-    from llmpredgraph.workflows.tables import base_rates, ranked_table
+    from llmpredgraph.workflows.tables import ranked_table
 
-    R = np.array([[1, 0, 3], [2, 0, 0], [4, 5, 0]])  # 3 drugs: side effect 0 in all, 1 and 2 in one
-    base = base_rates(R)
-    np.testing.assert_allclose(base, [4 / 5, 2 / 5, 2 / 5])
+    base = np.array([0.8, 0.4, 0.4])  # typical probabilities: side effect 0 is common
     p = {"assoc": np.array([0.99, 0.6, 0.3]), "dsf": np.array([3.0, 2.0, 4.0]), "dshf": np.array([0.5, 0.1, 0.9])}
     t = ranked_table(["common", "specific", "unlikely"], p, None, base, "lift")
     # likely ones (>= 0.5) first, ordered by lift 0.6 / 0.4 = 1.5 over 0.99 / 0.8; then the rest
@@ -76,7 +74,13 @@ def test_predict_default_ranking_is_lift(model_dir):
     rows = json.loads(res.output)
     likely = [r for r in rows if r["association_prob"] >= 0.5]
     assert [r["lift"] for r in likely] == sorted((r["lift"] for r in likely), reverse=True)
-    assert all(0 < r["base_rate"] < 1 for r in rows)
+    assert all(0 < r["typical_prob"] < 1 for r in rows)
+    from llmpredgraph.pipeline.pipeline import Pipeline
+
+    pipe = Pipeline.load(model_dir)
+    saved = pipe.typical_rates()  # read from the folder, equal to recomputing it
+    pipe._typical = None
+    np.testing.assert_allclose(saved, pipe.typical_rates(), atol=1e-6)
 
 
 def test_predict_is_inductive_and_deterministic(model_dir):

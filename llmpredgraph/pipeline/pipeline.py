@@ -50,6 +50,7 @@ class Pipeline:
         self.history: dict = {}
         self.meta: dict = {}
         self._encoder = None
+        self._typical: np.ndarray | None = None
 
     def _builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray) -> GraphBuilder:
         return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph)
@@ -152,6 +153,19 @@ class Pipeline:
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
         return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=self._builder(x_all, S, R_all))
 
+    def typical_rates(self, chunks: int = 10) -> np.ndarray:
+        """[n_se] the mean association probability of a benchmark drug scored like a new molecule
+        (its labels hidden, the other drugs as support, in `chunks` groups): the reference a new
+        molecule's probability is compared with (lift), on the same calibration. Saved with the model."""
+        if self._typical is not None:
+            return self._typical
+        n = self.support.n_drugs
+        total = np.zeros(self.support.n_side_effects)
+        for query in np.array_split(np.arange(n), min(chunks, n)):
+            total += self.predict_matrix(np.setdiff1d(np.arange(n), query), query)["assoc"].sum(0)
+        self._typical = total / n
+        return self._typical
+
     def complete(self) -> dict[str, np.ndarray]:
         """Warm models: scores [n_drugs, n_se] of every benchmark drug with all its known pairs in
         the graph, i.e. what the model expects for the pairs that are not known yet."""
@@ -203,6 +217,7 @@ class Pipeline:
                 x_se=f.x_se,
                 fingerprints=s.fingerprints.astype(np.uint8),
                 hierarchy=s.hierarchy.numpy(),
+                **({"typical_assoc": self.typical_rates()} if self.cfg.protocol.kind != "warm" else {}),
             )
             names = {"drugs": s.drug_names, "smiles": s.drug_smiles, "side_effects": s.se_names}
             if s.knowledge is not None:
@@ -246,6 +261,7 @@ class Pipeline:
         )
         pipe = cls(cfg, features, support, model=model.eval())
         pipe.meta = meta
+        pipe._typical = arrays["typical_assoc"] if "typical_assoc" in arrays else None
         pipe.drug_encoder()  # refuse a mismatched encoder at load, before any work
         return pipe
 

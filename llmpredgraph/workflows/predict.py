@@ -10,7 +10,7 @@ from ..atomic import write_text
 from ..errors import UserError
 from ..pipeline.pipeline import Pipeline
 from .oof import out_of_fold_table
-from .tables import base_rates, benchmark_table, ranked_table
+from .tables import benchmark_table, ranked_table
 
 
 def read_molecules(smiles: str | None, input_csv: str | None) -> list[tuple[str, str]]:
@@ -69,7 +69,7 @@ def predict_command(
         mols = read_molecules(smiles, input_csv)
         pipe = Pipeline.load(model_dir)
         scores = pipe.predict(smiles=[s for _, s in mols])
-        base = base_rates(pipe.support.R)
+        base = pipe.typical_rates() if rank == "lift" else None
         tables = []
         for i, (name, _) in enumerate(mols):
             t = ranked_table(pipe.support.se_names, {k: v[i] for k, v in scores.items()}, top or None, base, rank)

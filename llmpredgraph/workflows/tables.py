@@ -11,20 +11,15 @@ RANKINGS = ("lift", "association")
 MIN_LIKELY = 0.5  # lift ranking: side effects the model finds likely come first
 
 
-def base_rates(R: np.ndarray) -> np.ndarray:
-    """[n_se] share of the model's support drugs with each side effect, smoothed ((count + 1) / (n + 2))
-    so that a side effect seen once does not get an unbounded lift. R: [n_drug, n_se] classes."""
-    return ((R > 0).sum(0) + 1.0) / (R.shape[0] + 2.0)
-
-
 def ranked_table(
     se_names: list[str], p: dict[str, np.ndarray], top: int | None, base: np.ndarray | None = None, rank: str = "lift"
 ) -> pd.DataFrame:
-    """One molecule's side effects with association probability, base rate, lift, class and DSHF.
+    """One molecule's side effects with association probability, the typical probability of a
+    benchmark drug (`base` [n_se], Pipeline.typical_rates), lift = their ratio, class and DSHF.
 
     rank='association' orders by the probability (side effects every drug has come first);
-    rank='lift' orders what the model finds likely (probability >= 0.5) by probability / base rate,
-    i.e. what is specific to this molecule, then the rest the same way."""
+    rank='lift' orders what the model finds likely (probability >= 0.5) by lift, i.e. what is
+    specific to this molecule, then the rest the same way."""
     if rank not in RANKINGS:
         raise ValueError(f"unknown ranking {rank!r}; choose one of {', '.join(RANKINGS)}")
     dsf = clip_class(p["dsf"])
@@ -33,7 +28,7 @@ def ranked_table(
         {
             "side_effect": se_names,
             "association_prob": p["assoc"].round(4),
-            "base_rate": base.round(4),
+            "typical_prob": base.round(4),
             "lift": (p["assoc"] / base).round(2),
             "expected_class": dsf.round(3),
             "predicted_class": np.rint(dsf).astype(int),
