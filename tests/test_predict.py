@@ -68,8 +68,20 @@ def test_lift_ranking_by_hand():
     assert a["side_effect"].tolist() == ["common", "specific"] and a["rank"].tolist() == [1, 2]
 
 
-def test_predict_default_ranking_is_lift(model_dir):
-    res = _invoke("predict", "--model", str(model_dir), "--smiles", "CCOc1ccccc1", "--top", "0", "--format", "json")
+def test_predict_lift_ranking(model_dir):
+    res = _invoke(
+        "predict",
+        "--model",
+        str(model_dir),
+        "--smiles",
+        "CCOc1ccccc1",
+        "--top",
+        "0",
+        "--format",
+        "json",
+        "--rank",
+        "lift",
+    )
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     likely = [r for r in rows if r["association_prob"] >= 0.5]

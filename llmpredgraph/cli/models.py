@@ -102,11 +102,12 @@ def train(config_path, overrides, protocol, out, quiet):
 @click.option("--top", default=20, show_default=True, help="Side effects per molecule (0 = all).")
 @click.option(
     "--rank",
-    type=click.Choice(["lift", "association"]),
-    default="lift",
+    type=click.Choice(["association", "lift"]),
+    default="association",
     show_default=True,
-    help="New molecules: lift = likely side effects (probability >= 0.5) by probability / base rate, "
-    "what is specific to this molecule; association = by probability (common side effects first).",
+    help="New molecules: association = by probability (side effects every drug has come first); lift = "
+    "likely side effects (probability >= 0.5) by probability / the model's typical probability for a "
+    "benchmark drug. Lift is only as specific as the model: see README.",
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(), default=None, help="Write to this file instead of printing.")

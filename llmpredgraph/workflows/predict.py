@@ -44,7 +44,7 @@ def predict_command(
     out: str | None,
     out_of_fold: str | None = None,
     method: str = "graph",
-    rank: str = "lift",
+    rank: str = "association",
 ) -> str:
     chosen = sum(x is not None for x in (smiles, input_csv, drugs))
     if chosen != 1:
@@ -69,7 +69,7 @@ def predict_command(
         mols = read_molecules(smiles, input_csv)
         pipe = Pipeline.load(model_dir)
         scores = pipe.predict(smiles=[s for _, s in mols])
-        base = pipe.typical_rates() if rank == "lift" else None
+        base = pipe.typical_rates()
         tables = []
         for i, (name, _) in enumerate(mols):
             t = ranked_table(pipe.support.se_names, {k: v[i] for k, v in scores.items()}, top or None, base, rank)

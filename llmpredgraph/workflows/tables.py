@@ -7,12 +7,16 @@ import pandas as pd
 
 from ..units import clip_class
 
-RANKINGS = ("lift", "association")
+RANKINGS = ("association", "lift")
 MIN_LIKELY = 0.5  # lift ranking: side effects the model finds likely come first
 
 
 def ranked_table(
-    se_names: list[str], p: dict[str, np.ndarray], top: int | None, base: np.ndarray | None = None, rank: str = "lift"
+    se_names: list[str],
+    p: dict[str, np.ndarray],
+    top: int | None,
+    base: np.ndarray | None = None,
+    rank: str = "association",
 ) -> pd.DataFrame:
     """One molecule's side effects with association probability, the typical probability of a
     benchmark drug (`base` [n_se], Pipeline.typical_rates), lift = their ratio, class and DSHF.
