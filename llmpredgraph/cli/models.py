@@ -79,7 +79,17 @@ def train(config_path, overrides, protocol, out, quiet):
     help="Model folder from `llmpredgraph train`.",
 )
 @click.option("--smiles", default=None, help="One molecule's SMILES.")
-@click.option("--input", "input_csv", type=click.Path(), default=None, help="CSV with columns name,smiles.")
+@click.option(
+    "--input",
+    "input_csv",
+    type=click.Path(),
+    default=None,
+    help="CSV with columns name,smiles and optional atc,targets; a bad row is rejected with its reason "
+    "(FILE.rejects.csv beside --out) while the rest go on.",
+)
+@click.option("--name", default="query", show_default=True, help="With --smiles: its name (for DrugBank lookup).")
+@click.option("--atc", default=None, help="With --smiles: ATC codes, e.g. N02AA01,N02AB03.")
+@click.option("--targets", default=None, help="With --smiles: target UniProt accessions, e.g. P35372,P41145.")
 @click.option(
     "--drugs",
     type=click.Choice(["all"]),
@@ -111,13 +121,17 @@ def train(config_path, overrides, protocol, out, quiet):
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(), default=None, help="Write to this file instead of printing.")
-def predict(model_dir, smiles, input_csv, drugs, out_of_fold, method, top, rank, fmt, out):
+def predict(model_dir, smiles, input_csv, name, atc, targets, drugs, out_of_fold, method, top, rank, fmt, out):
     """Ranked side effects: association probability, the side effect's base rate among the model's
     drugs and the lift over it, predicted frequency class (with its expected value) and
     high-frequency probability.
 
     \b
-    New molecules (--smiles / --input) need a cold model. For benchmark drugs (--drugs all):
+    New molecules (--smiles / --input) need a cold model. Knowledge (ATC codes, targets) given with
+    --atc/--targets or CSV columns, or found in a local DrugBank copy (data/raw/drugbank) by name or
+    structure, links the molecule to pharmacologically similar drugs when the model ranks neighbours
+    by graph.knn_similarity: combined; the columns `knowledge` and `channels` say what was used.
+    For benchmark drugs (--drugs all):
       --out-of-fold RUN   "what would the model say had it never seen this drug?" (honest scores
                           from the experiment's folds, averaged over repeats);
       a warm model        "which side effects might this drug have that are not yet on its label?"
@@ -125,6 +139,10 @@ def predict(model_dir, smiles, input_csv, drugs, out_of_fold, method, top, rank,
     """
     from ..workflows.predict import predict_command
 
-    text = predict_command(model_dir, smiles, input_csv, drugs, top, fmt, out, out_of_fold, method, rank)
+    text, notes = predict_command(
+        model_dir, smiles, input_csv, drugs, top, fmt, out, out_of_fold, method, rank, atc, targets, name
+    )
+    for note in notes:
+        click.echo(note, err=True)
     if text:
         click.echo(text)

@@ -52,7 +52,9 @@ def synthetic_benchmark(n_drugs: int = 20, n_side_effects: int = 30, seed: int =
     # family targets; the last drug has none (a drug unknown to DrugBank)
     drugs["text"] = [f"drug{i:02d}. A family {f} agent. ATC: family {f}." for i, f in enumerate(family)]
     drugs["text_full"] = [f"{t} It may cause effect {i % 7:02d}." for i, t in enumerate(drugs["text"])]
-    drugs["proteins"] = [f"target:P{f}{i % 2}|enzyme:E{i % 3}" if i < n_drugs - 1 else "" for i, f in enumerate(family)]
+    drugs["proteins"] = [
+        f"target:P{f}{i % 2}0000|enzyme:E{i % 3}00000" if i < n_drugs - 1 else "" for i, f in enumerate(family)
+    ]
 
     g = nx.DiGraph()
     names, rows = [], []

@@ -121,9 +121,13 @@ class Pipeline:
         )
         return {k: v.reshape(len(rows), n_se) for k, v in p.items()}
 
-    def predict_molecules(self, smiles: list[str]) -> dict[str, np.ndarray]:
+    def predict_molecules(
+        self, smiles: list[str], knowledge: tuple[list[list[str]], list[list[str]]] | None = None
+    ) -> dict[str, np.ndarray]:
         """Scores [n_molecules, n_se] for molecules outside the benchmark: each is embedded, mapped
-        by the drug tower, linked to its nearest support drugs and decoded; none becomes a neighbour."""
+        by the drug tower, linked to its nearest support drugs and decoded; none becomes a neighbour.
+        knowledge: per molecule its ATC classes and target ids (graph.knn_similarity: combined
+        compares them with the support drugs'; without them a molecule is compared on structure)."""
         if self.cfg.protocol.kind == "warm":
             raise UserError(
                 "this is a warm completion model: it scores benchmark drugs from their known side effects",
@@ -148,7 +152,8 @@ class Pipeline:
 
             d = self.cfg.encoders.drug
             fp = np.concatenate([fp, MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)])
-        know = sup.knowledge.extend([[]] * len(canon), [[]] * len(canon)) if sup.knowledge else None
+        atc, targets = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
+        know = sup.knowledge.extend(atc, targets) if sup.knowledge else None
         S = self.similarity(x_all, fp, know)
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
         return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=self._builder(x_all, S, R_all))

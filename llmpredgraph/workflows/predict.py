@@ -8,30 +8,11 @@ import pandas as pd
 
 from ..atomic import write_text
 from ..errors import UserError
+from ..paths import raw_dir
 from ..pipeline.pipeline import Pipeline
+from .molecules import attach_drugbank, channels_used, knowledge_of, read_molecules
 from .oof import out_of_fold_table
 from .tables import benchmark_table, ranked_table
-
-
-def read_molecules(smiles: str | None, input_csv: str | None) -> list[tuple[str, str]]:
-    if smiles is not None:
-        return [("query", smiles)]
-    path = Path(input_csv)
-    if not path.is_file():
-        raise UserError(f"input file {path} not found", "pass an existing CSV with columns name,smiles")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError):
-        raise UserError(
-            f"input file {path} is empty or not CSV", "write a header line name,smiles and one molecule per line"
-        ) from None
-    if not {"name", "smiles"} <= set(df.columns):
-        raise UserError(
-            f"input file {path} needs columns name,smiles (has {', '.join(df.columns)})", "rename the columns"
-        )
-    if df.empty:
-        raise UserError(f"input file {path} has no molecules", "add one line per molecule: name,smiles")
-    return list(zip(df["name"], df["smiles"]))
 
 
 def predict_command(
@@ -45,7 +26,12 @@ def predict_command(
     out_of_fold: str | None = None,
     method: str = "graph",
     rank: str = "association",
-) -> str:
+    atc: str | None = None,
+    targets: str | None = None,
+    name: str = "query",
+) -> tuple[str, list[str]]:
+    """(the output text or a 'wrote ...' line, notes for stderr such as rejected input rows)."""
+    notes: list[str] = []
     chosen = sum(x is not None for x in (smiles, input_csv, drugs))
     if chosen != 1:
         raise UserError("predict needs exactly one of --smiles, --input or --drugs all", "choose one")
@@ -66,16 +52,24 @@ def predict_command(
         s = pipe.support
         df = benchmark_table(s.drug_names, s.se_names, s.R, pipe.complete())
     else:
-        mols = read_molecules(smiles, input_csv)
+        mols, rejected = read_molecules(smiles, input_csv, atc, targets, name)
+        mols = attach_drugbank(mols, raw_dir() / "drugbank")
         pipe = Pipeline.load(model_dir)
-        scores = pipe.predict(smiles=[s for _, s in mols])
+        scores = pipe.predict_molecules([m.smiles for m in mols], knowledge_of(mols))
         base = pipe.typical_rates()
         tables = []
-        for i, (name, _) in enumerate(mols):
+        for i, m in enumerate(mols):
             t = ranked_table(pipe.support.se_names, {k: v[i] for k, v in scores.items()}, top or None, base, rank)
-            t.insert(0, "molecule", name)
+            t.insert(0, "molecule", m.name)
+            t["knowledge"] = m.source or "none"
+            t["channels"] = channels_used(m, pipe.cfg.graph)
             tables.append(t)
         df = pd.concat(tables, ignore_index=True)
+        notes = [f"rejected row {r.row} ({r.name}): {r.reason}" for r in rejected.itertuples()]
+        if out and len(rejected):
+            rejects = Path(str(out) + ".rejects.csv")
+            write_text(rejects, rejected.to_csv(index=False))
+            notes.append(f"wrote {len(rejected)} rejected rows to {rejects}")
     if fmt == "json":
         text = df.to_json(orient="records", indent=1)
     elif fmt == "csv" or (out and fmt == "table"):
@@ -84,5 +78,5 @@ def predict_command(
         text = df.to_string(index=False)
     if out:
         write_text(out, text)
-        return f"wrote {len(df)} rows to {out}"
-    return text
+        return f"wrote {len(df)} rows to {out}", notes
+    return text, notes

@@ -1,0 +1,132 @@
+"""New molecules for `predict`: read and validate them (a bad CSV row is rejected with its reason),
+attach optional knowledge (ATC codes, targets), given or looked up in a local DrugBank copy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..data.knowledge import atc_classes
+from ..data.smiles import canonical
+from ..errors import UserError
+
+ATC_CODE = re.compile(r"^[A-Z](\d\d([A-Z]([A-Z](\d\d)?)?)?)?$")  # A, A01, A01A, A01AA, A01AA01
+UNIPROT = re.compile(r"^[A-Z0-9]{6,10}$")
+_SPLIT = re.compile(r"[;,|\s]+")
+
+
+@dataclass
+class Molecule:
+    name: str
+    smiles: str  # canonical
+    atc: list[str] = field(default_factory=list)  # ATC codes
+    targets: list[str] = field(default_factory=list)  # UniProt ids
+    source: str = ""  # where the knowledge came from: "given", "DrugBank DBxxxxx" or ""
+
+
+def parse_list(text: str | None, pattern: re.Pattern, what: str) -> list[str]:
+    """'N02AA01, N02AB03' -> ['N02AA01', 'N02AB03']; a malformed item is a ValueError naming it."""
+    items = [x.strip().upper() for x in _SPLIT.split(text or "") if x.strip()]
+    bad = [x for x in items if not pattern.match(x)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not {what}")
+    return items
+
+
+def molecule(name: str, smiles: str, atc: str | None = None, targets: str | None = None) -> Molecule:
+    """One validated molecule; ValueError with the reason when it is not usable."""
+    if not isinstance(smiles, str) or not smiles.strip():
+        raise ValueError("empty SMILES")
+    can = canonical(smiles)
+    if can is None:
+        raise ValueError(f"invalid SMILES {smiles!r} (RDKit cannot parse it)")
+    codes = parse_list(atc, ATC_CODE, "an ATC code such as N02AA01")
+    ids = parse_list(targets, UNIPROT, "a UniProt accession such as P35372")
+    return Molecule(name, can, codes, ids, "given" if codes or ids else "")
+
+
+def read_molecules(
+    smiles: str | None, input_csv: str | None, atc: str | None = None, targets: str | None = None, name: str = "query"
+) -> tuple[list[Molecule], pd.DataFrame]:
+    """(valid molecules, rejected rows with their reason). One --smiles: any problem is an error.
+    A CSV needs columns name,smiles and may have atc and targets; bad rows are rejected, the rest go on."""
+    if smiles is not None:
+        try:
+            return [molecule(name, smiles, atc, targets)], _rejects([])
+        except ValueError as e:
+            raise UserError(f"{e} for {name}", "check the SMILES, --atc and --targets values") from None
+    path = Path(input_csv)
+    if not path.is_file():
+        raise UserError(f"input file {path} not found", "pass an existing CSV with columns name,smiles")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError):
+        raise UserError(
+            f"input file {path} is empty or not CSV", "write a header line name,smiles and one molecule per line"
+        ) from None
+    if not {"name", "smiles"} <= set(df.columns):
+        raise UserError(
+            f"input file {path} needs columns name,smiles (has {', '.join(df.columns)})", "rename the columns"
+        )
+    if df.empty:
+        raise UserError(f"input file {path} has no molecules", "add one line per molecule: name,smiles")
+    mols, rejected = [], []
+    for i, row in enumerate(df.to_dict("records")):
+        try:
+            mols.append(molecule(row["name"], row["smiles"], row.get("atc"), row.get("targets")))
+        except ValueError as e:
+            rejected.append({"row": i + 2, "name": row["name"], "smiles": row["smiles"], "reason": str(e)})
+    if not mols:
+        first = rejected[0]
+        raise UserError(f"no usable molecule in {path}: row {first['row']}: {first['reason']}", "fix the rows")
+    return mols, _rejects(rejected)
+
+
+def _rejects(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["row", "name", "smiles", "reason"])
+
+
+def attach_drugbank(mols: list[Molecule], folder: str | Path) -> list[Molecule]:
+    """Molecules without given knowledge take ATC codes and targets from a local DrugBank copy
+    (`data fetch` puts it in data/raw/drugbank) when their name or standardised InChIKey matches."""
+    folder = Path(folder)
+    if not (folder / "drugbank.tsv").is_file():
+        return mols
+    from rdkit import Chem
+
+    from ..data.drugbank import DrugBank
+    from ..data.knowledge import protein_table, targets_of
+    from ..data.structures import standardise
+
+    todo = [m for m in mols if not m.source]
+    if not todo:
+        return mols
+    db = DrugBank.read(folder)
+    std = [standardise(m.smiles) for m in todo]
+    heavy = [Chem.MolFromSmiles(m.smiles).GetNumHeavyAtoms() for m in todo]
+    hits = db.match([m.name for m in todo], [""] * len(todo), [s.inchikey if s else "" for s in std], heavy)
+    prot = protein_table(folder / "proteins.tsv")
+    for m, (db_id, how) in zip(todo, zip(hits["drugbank_id"], hits["match"])):
+        if db_id:
+            entry = db.drugs.loc[db_id]
+            m.atc = [c for c in _SPLIT.split(entry["atc_codes"]) if c]
+            m.targets = targets_of("|".join(prot.get(db_id, [])))
+            m.source = f"DrugBank {db_id} ({how})"
+    return mols
+
+
+def knowledge_of(mols: list[Molecule]) -> tuple[list[list[str]], list[list[str]]]:
+    """ATC classes (levels 1-4) and target ids per molecule, as the combined similarity reads them."""
+    return [atc_classes(";".join(m.atc)) for m in mols], [list(m.targets) for m in mols]
+
+
+def channels_used(m: Molecule, graph_cfg) -> str:
+    """Which similarity channels link this molecule to the benchmark drugs."""
+    used = ["structure"]
+    if graph_cfg.knn_similarity == "combined":
+        w = graph_cfg.knn_weights
+        used += [c for c, has, wt in (("atc", m.atc, w.atc), ("target", m.targets, w.target)) if has and wt > 0]
+    return "+".join(used)
