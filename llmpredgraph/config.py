@@ -94,6 +94,8 @@ class GraphCfg(Strict):
     knn_weights: SimilarityWeights = SimilarityWeights()  # graph.knn_similarity: combined
     se_hierarchy: bool = True
     se_cooc: KnnCfg = KnnCfg()
+    atc_nodes: bool = False  # ATC-class nodes (levels 1-4): drug -in_class-> atc, atc -child_of-> atc
+    protein_nodes: bool = False  # protein nodes: drug -target|enzyme|carrier|transporter-> protein
 
 
 class LossWeightsHeads(Strict):

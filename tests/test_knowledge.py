@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from llmpredgraph.baselines import knn_offset, run_baseline
 from llmpredgraph.data.drug_text import atc_path, drug_text, guard, se_name_pattern, split_sentences
@@ -166,3 +167,63 @@ def test_subgroup_metrics_by_hand():
     assert f.loc["known", "assoc_auroc"] == 1.0 and f.loc["new", "assoc_auroc"] == 0.0
     assert f.loc["known", "drugs"] == 1
     assert any(line.startswith("| known | 1.0 | m |") for line in subgroup_markdown(f.reset_index(), "t"))
+
+
+def test_knowledge_graph_nodes_and_edges_by_hand():
+    from torch_geometric.data import HeteroData
+
+    from llmpredgraph.graph.knowledge_edges import CHILD_OF, IN_CLASS, KnowledgeGraph
+
+    kg = KnowledgeGraph([atc_classes("N02AA01"), atc_classes("N02AB03"), []], [["target:P1", "enzyme:P2"], [], []])
+    assert kg.atc_vocab == ["N", "N02", "N02A", "N02AA", "N02AB"] and kg.protein_vocab == ["P1", "P2"]
+    data = HeteroData()
+    kg.add_to(data, atc=True, proteins=True)
+    assert data["atc"].num_nodes == 5 and data["protein"].num_nodes == 2
+    assert data[IN_CLASS].edge_index.shape == (2, 8)  # two drugs x four levels; drug 2 has none
+    child = {(kg.atc_vocab[c], kg.atc_vocab[p]) for c, p in data[CHILD_OF].edge_index.T.tolist()}
+    assert child == {("N02", "N"), ("N02A", "N02"), ("N02AA", "N02A"), ("N02AB", "N02A")}
+    assert data["drug", "target", "protein"].edge_index.tolist() == [[0], [0]]
+    assert data["drug", "enzyme", "protein"].edge_index.tolist() == [[0], [1]]
+    assert data["protein", "rev_target", "drug"].edge_index.tolist() == [[0], [0]]
+    new = kg.extend([["N", "N03"]], [["target:P1", "target:P9"]])  # N03 and P9 have no vector
+    assert new.atc[-1] == ["N"] and new.proteins[-1] == ["target:P1"] and new.atc_vocab == kg.atc_vocab
+
+
+def test_knowledge_nodes_carry_no_labels_and_reach_test_drugs(bench):
+    """The ATC/protein edges are the same whatever the labels, and a query drug keeps its own."""
+    from llmpredgraph.config import GraphCfg
+    from llmpredgraph.graph.build import GraphBuilder
+    from llmpredgraph.graph.knowledge_edges import IN_CLASS
+
+    kg = DrugKnowledge.from_benchmark(bench).graph()
+    cfg = GraphCfg(atc_nodes=True, protein_nodes=True)
+    x = np.zeros((bench.n_drugs, 3), np.float32)
+    args = (x, np.zeros((bench.n_side_effects, 3), np.float32))
+    S, hier = np.eye(bench.n_drugs, dtype=np.float32), torch.zeros((2, 0), dtype=torch.long)
+    support, query = np.arange(1, bench.n_drugs), np.array([0])
+    a = GraphBuilder(*args, bench.R, S, hier, cfg, kg).build(support, query)
+    b = GraphBuilder(*args, np.zeros_like(bench.R), S, hier, cfg, kg).build(support, query)
+    for et in a.edge_types:
+        if "atc" in et or "protein" in et:
+            assert torch.equal(a[et].edge_index, b[et].edge_index), et
+    assert (a[IN_CLASS].edge_index[0] == 0).sum() == 4  # the query drug's own four ATC levels
+
+
+def test_model_with_knowledge_nodes_trains_saves_and_uses_given_knowledge(tmp_path):
+    from click.testing import CliRunner
+
+    from llmpredgraph.cli import main
+    from llmpredgraph.pipeline.pipeline import Pipeline
+
+    from .test_cli import TINY
+
+    cfg = tmp_path / "kn.yaml"
+    cfg.write_text(TINY)
+    extra = ["--set", "graph.atc_nodes=true", "--set", "graph.protein_nodes=true"]
+    res = CliRunner().invoke(main, ["train", "--config", str(cfg), "--out", str(tmp_path / "m"), "--quiet", *extra])
+    assert res.exit_code == 0, res.output
+    pipe = Pipeline.load(tmp_path / "m")
+    assert set(pipe.model.encoder.extra) == {"atc", "protein"}
+    plain = pipe.predict_molecules(["c1ccccc1O"])
+    known = pipe.predict_molecules(["c1ccccc1O"], ([atc_classes("B01AA01")], [["P100000"]]))
+    assert not np.allclose(plain["dsf"], known["dsf"])  # messages reach it through its class and target

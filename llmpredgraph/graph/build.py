@@ -8,6 +8,7 @@ from torch_geometric.data import HeteroData
 
 from ..config import GraphCfg
 from .edges import cooc_edges, drug_se_edges, knn_edges
+from .knowledge_edges import KnowledgeGraph, atc_relations, protein_relations
 
 HAS = ("drug", "has", "side_effect")
 REV = ("side_effect", "rev_has", "drug")
@@ -26,7 +27,16 @@ def edge_types(cfg: GraphCfg) -> list[tuple[str, str, str]]:
         out.append(HIER)
     if cfg.se_cooc.enabled:
         out.append(COOC)
+    if cfg.atc_nodes:
+        out += atc_relations()
+    if cfg.protein_nodes:
+        out += protein_relations()
     return out
+
+
+def extra_node_types(cfg: GraphCfg) -> list[str]:
+    """Node types besides drug and side_effect (learned vectors, no input features)."""
+    return [t for t, on in (("atc", cfg.atc_nodes), ("protein", cfg.protein_nodes)) if on]
 
 
 class GraphBuilder:
@@ -37,11 +47,20 @@ class GraphBuilder:
     """
 
     def __init__(
-        self, x_drug: np.ndarray, x_se: np.ndarray, R: np.ndarray, S_drug: np.ndarray, hier: torch.Tensor, cfg: GraphCfg
+        self,
+        x_drug: np.ndarray,
+        x_se: np.ndarray,
+        R: np.ndarray,
+        S_drug: np.ndarray,
+        hier: torch.Tensor,
+        cfg: GraphCfg,
+        knowledge: KnowledgeGraph | None = None,
     ):
         self.x_drug = torch.as_tensor(x_drug, dtype=torch.float32)
         self.x_se = torch.as_tensor(x_se, dtype=torch.float32)
-        self.R, self.S, self.hier, self.cfg = R, S_drug, hier, cfg
+        self.R, self.S, self.hier, self.cfg, self.knowledge = R, S_drug, hier, cfg, knowledge
+        if (cfg.atc_nodes or cfg.protein_nodes) and knowledge is None:
+            raise ValueError("graph.atc_nodes / protein_nodes need the drugs' knowledge (run `data prepare` again)")
 
     def build(self, support: np.ndarray, query: np.ndarray, R: np.ndarray | None = None) -> HeteroData:
         """R (optional) replaces the labels for this graph: the warm protocol passes a copy with the
@@ -69,4 +88,6 @@ class GraphBuilder:
         if cfg.se_cooc.enabled:
             ei = cooc_edges(R, support, cfg.se_cooc.k)
             data[COOC].edge_index, data[COOC].edge_weight = ei, torch.ones(ei.shape[1])
+        if self.knowledge is not None:  # attributes of every drug, test drugs included: no labels
+            self.knowledge.add_to(data, cfg.atc_nodes, cfg.protein_nodes)
         return data

@@ -7,7 +7,8 @@ from torch import nn
 
 
 class InputEncoder(nn.Module):
-    """x_drug [n_drug, drug_dim], x_se [n_se, se_dim] -> {'drug': [n_drug, hidden], 'side_effect': [n_se, hidden]}."""
+    """x_drug [n_drug, drug_dim], x_se [n_se, se_dim] -> {'drug': [n_drug, hidden], 'side_effect':
+    [n_se, hidden]}, plus {type: [n_type, hidden]} learned vectors of each `extra` node type."""
 
     def __init__(
         self,
@@ -19,6 +20,7 @@ class InputEncoder(nn.Module):
         dropout: float = 0.0,
         n_drug: int = 0,
         drug_embedding: bool = False,
+        extra: dict[str, int] | None = None,
     ):
         super().__init__()
         self.settings = {
@@ -30,13 +32,16 @@ class InputEncoder(nn.Module):
             "dropout": dropout,
             "n_drug": n_drug,
             "drug_embedding": drug_embedding,
+            "extra": dict(extra or {}),
         }
         self.drug = nn.Sequential(nn.Linear(drug_dim, hidden), nn.LayerNorm(hidden))
         self.se = nn.Sequential(nn.Linear(se_dim, hidden), nn.LayerNorm(hidden))
         self.se_emb = nn.Embedding(n_se, hidden) if se_embedding and n_se else None
         # Per-drug vectors only make sense when every drug has training pairs (warm protocol).
         self.drug_emb = nn.Embedding(n_drug, hidden) if drug_embedding and n_drug else None
-        for emb in (self.se_emb, self.drug_emb):
+        # knowledge node types (ATC classes, proteins): a learned vector per node
+        self.extra = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in (extra or {}).items() if n})
+        for emb in (self.se_emb, self.drug_emb, *self.extra.values()):
             if emb is not None:
                 nn.init.normal_(emb.weight, std=0.1)
         self.dropout = nn.Dropout(dropout)
@@ -48,4 +53,5 @@ class InputEncoder(nn.Module):
         h_drug = self.drug(x_drug)
         if self.drug_emb is not None:
             h_drug = h_drug + self.drug_emb.weight
-        return {"drug": self.dropout(h_drug), "side_effect": self.dropout(h_se)}
+        out = {"drug": self.dropout(h_drug), "side_effect": self.dropout(h_se)}
+        return out | {t: self.dropout(emb.weight) for t, emb in self.extra.items()}

@@ -30,6 +30,7 @@ class HeteroMessagePassing(nn.Module):
         dropout: float = 0.2,
     ):
         super().__init__()
+        node_types = sorted({t for e in edge_types for t in (e[0], e[2])} | {"drug", "side_effect"})
         self.settings = {
             "edge_types": [list(e) for e in edge_types],
             "conv": conv,
@@ -42,9 +43,7 @@ class HeteroMessagePassing(nn.Module):
         self.layers = nn.ModuleList(
             HeteroConv({et: _conv(conv, hidden) for et in self.edge_types}, aggr="sum") for _ in range(layers)
         )
-        self.norms = nn.ModuleList(
-            nn.ModuleDict({t: nn.LayerNorm(hidden) for t in ("drug", "side_effect")}) for _ in range(layers)
-        )
+        self.norms = nn.ModuleList(nn.ModuleDict({t: nn.LayerNorm(hidden) for t in node_types}) for _ in range(layers))
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: dict[str, torch.Tensor], data) -> dict[str, torch.Tensor]:

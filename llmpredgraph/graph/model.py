@@ -15,7 +15,7 @@ from .. import __version__
 from ..atomic import write_with
 from ..config import Config
 from ..errors import UserError
-from .build import edge_types
+from .build import edge_types, extra_node_types
 from .decoder import EdgeDecoder
 from .input_encoder import InputEncoder
 from .label_propagation import LabelPropagation
@@ -99,11 +99,23 @@ class LinkModel(nn.Module):
         return model, blob.get("extra", {})
 
 
-def build_model(cfg: Config, drug_dim: int, se_dim: int, n_se: int, n_drug: int = 0) -> LinkModel:
+def build_model(
+    cfg: Config, drug_dim: int, se_dim: int, n_se: int, n_drug: int = 0, extra: dict[str, int] | None = None
+) -> LinkModel:
+    """extra: number of nodes of each knowledge node type the graph has (graph.atc_nodes / protein_nodes)."""
     m = cfg.model
     warm = cfg.protocol.kind == "warm"
+    wanted = extra_node_types(cfg.graph) if m.message_passing else []
     enc = InputEncoder(
-        drug_dim, se_dim, m.hidden, n_se, m.se_embedding, dropout=0.0, n_drug=n_drug, drug_embedding=m.drug_embedding
+        drug_dim,
+        se_dim,
+        m.hidden,
+        n_se,
+        m.se_embedding,
+        dropout=0.0,
+        n_drug=n_drug,
+        drug_embedding=m.drug_embedding,
+        extra={t: n for t, n in (extra or {}).items() if t in wanted},
     )
     mp = (
         HeteroMessagePassing(edge_types(cfg.graph), m.conv, m.layers, m.hidden, m.dropout)

@@ -7,15 +7,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data.knowledge import atc_classes, targets_of
+from ..graph.knowledge_edges import KnowledgeGraph
 from ..graph.similarity import Channel, combine, knowledge_channels
 
 
 @dataclass
 class DrugKnowledge:
-    """atc[i]: drug i's ATC classes at levels 1-4; targets[i]: its target UniProt ids ([] = unknown)."""
+    """atc[i]: drug i's ATC classes at levels 1-4; targets[i]: its target UniProt ids ([] = unknown);
+    proteins[i]: its 'category:uniprot' entries (targets, enzymes, carriers, transporters)."""
 
     atc: list[list[str]]
     targets: list[list[str]]
+    proteins: list[list[str]] = field(default_factory=list)
     _channels: dict[str, Channel] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -24,11 +27,25 @@ class DrugKnowledge:
         if "atc" not in cols or "proteins" not in cols:
             return None
         text = lambda col: [v if isinstance(v, str) else "" for v in bench.drugs[col]]  # noqa: E731 (NaN = none)
-        return cls([atc_classes(a) for a in text("atc")], [targets_of(p) for p in text("proteins")])
+        prot = text("proteins")
+        return cls([atc_classes(a) for a in text("atc")], [targets_of(p) for p in prot], [_split(p) for p in prot])
 
     def extend(self, atc: list[list[str]], targets: list[list[str]]) -> DrugKnowledge:
-        """These drugs followed by new ones (a new molecule without knowledge passes [] for both)."""
-        return DrugKnowledge(self.atc + list(atc), self.targets + list(targets))
+        """These drugs followed by new ones (a new molecule without knowledge passes [] for both);
+        a new molecule's targets become its 'target:' protein entries."""
+        return DrugKnowledge(
+            self.atc + list(atc),
+            self.targets + list(targets),
+            self.protein_lists() + [[f"target:{t}" for t in ts] for ts in targets],
+        )
+
+    def protein_lists(self) -> list[list[str]]:
+        """Per drug its 'category:uniprot' entries (model folders saved before proteins: its targets)."""
+        return self.proteins if self.proteins else [[f"target:{t}" for t in ts] for ts in self.targets]
+
+    def graph(self) -> KnowledgeGraph:
+        """ATC-class and protein nodes with their edges (graph.atc_nodes / protein_nodes)."""
+        return KnowledgeGraph(self.atc, self.protein_lists())
 
     def similarity(self, tanimoto: np.ndarray, weights: dict[str, float]) -> np.ndarray:
         """[n, n] weighted mean of Tanimoto, ATC and target Jaccard over the channels both drugs have."""
@@ -41,4 +58,8 @@ class DrugKnowledge:
         return {"atc": sum(bool(a) for a in self.atc), "target": sum(bool(t) for t in self.targets)}
 
     def dump(self) -> dict:
-        return {"atc": self.atc, "targets": self.targets}
+        return {"atc": self.atc, "targets": self.targets, "proteins": self.proteins}
+
+
+def _split(cell: str) -> list[str]:
+    return [p for p in str(cell).split("|") if p]

@@ -39,12 +39,19 @@ class Pipeline:
 
     def __init__(self, cfg: Config, features: NodeFeatures, support: SupportData, model: LinkModel | None = None):
         self.cfg, self.features, self.support = cfg, features, support
+        g = cfg.graph
+        self.kgraph = support.knowledge.graph() if support.knowledge and (g.atc_nodes or g.protein_nodes) else None
         self.builder = self._builder(features.x_drug, features.S_drug, support.R)
         self.model = (
             model
             if model is not None
             else build_model(
-                cfg, features.x_drug.shape[1], features.x_se.shape[1], support.n_side_effects, n_drug=support.n_drugs
+                cfg,
+                features.x_drug.shape[1],
+                features.x_se.shape[1],
+                support.n_side_effects,
+                n_drug=support.n_drugs,
+                extra=self.kgraph.sizes if self.kgraph else None,
             )
         )
         self.history: dict = {}
@@ -52,8 +59,9 @@ class Pipeline:
         self._encoder = None
         self._typical: np.ndarray | None = None
 
-    def _builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray) -> GraphBuilder:
-        return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph)
+    def _builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray, kgraph=None) -> GraphBuilder:
+        kgraph = kgraph if kgraph is not None else self.kgraph
+        return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph, kgraph)
 
     @property
     def uses_graph(self) -> bool:
@@ -156,7 +164,9 @@ class Pipeline:
         know = sup.knowledge.extend(atc, targets) if sup.knowledge else None
         S = self.similarity(x_all, fp, know)
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
-        return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=self._builder(x_all, S, R_all))
+        kg = self.kgraph.extend(atc, [[f"target:{t}" for t in ts] for ts in targets]) if self.kgraph else None
+        builder = self._builder(x_all, S, R_all, kg)
+        return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=builder)
 
     def typical_rates(self, chunks: int = 10) -> np.ndarray:
         """[n_se] the mean association probability of a benchmark drug scored like a new molecule
