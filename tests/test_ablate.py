@@ -63,3 +63,15 @@ def test_ablate_and_compare(tmp_path):
 def test_unknown_variant_is_refused(tmp_path):
     r = CliRunner().invoke(main, ["ablate", "--variant", "no_such_thing"])
     assert r.exit_code == 2 and "unknown ablation variant" in r.output
+
+
+def test_knowledge_variant_set_builds_valid_configs():
+    """Every knowledge variant is a valid config on the default base (graph model only)."""
+    from llmpredgraph.config import Config
+    from llmpredgraph.workflows.ablation import KNOWLEDGE, resolve_variants, variant_config
+
+    chosen = resolve_variants(["knowledge"], None)
+    assert list(chosen) == ["base", *KNOWLEDGE]
+    cfgs = {n: variant_config(Config(), ov) for n, ov in chosen.items()}
+    assert cfgs["knn_combined"].graph.knn_similarity == "combined"
+    assert cfgs["drug_text_unguarded"].encoders.drug.text == "full" and cfgs["knowledge_nodes"].graph.protein_nodes

@@ -42,8 +42,25 @@ VARIANTS: dict[str, dict] = {
     "mode_full": {"contrastive.mode": "full"},
     "fingerprint_encoder": {"encoders.drug.kind": "fingerprint"},
     "onehot_side_effects": {"encoders.side_effect.kind": "onehot"},
+    # drug knowledge (issue: knowledge channels); each adds one channel to the base
+    "knn_combined": {"graph.knn_similarity": "combined"},
+    "knn_combined_no_targets": {"graph.knn_similarity": "combined", "graph.knn_weights.target": 0.0},
+    "atc_nodes": {"graph.atc_nodes": True},
+    "protein_nodes": {"graph.protein_nodes": True},
+    "knowledge_nodes": {"graph.atc_nodes": True, "graph.protein_nodes": True},
+    "drug_text": {"encoders.drug.add_text": True},
+    "drug_text_unguarded": {"encoders.drug.add_text": True, "encoders.drug.text": "full"},
 }
 REQUIRED = ["no_message_passing", "no_drug_knn", "no_contrastive", "fingerprint_encoder"]
+KNOWLEDGE = [
+    "knn_combined",
+    "knn_combined_no_targets",
+    "atc_nodes",
+    "protein_nodes",
+    "knowledge_nodes",
+    "drug_text",
+    "drug_text_unguarded",
+]
 
 
 def resolve_variants(names: list[str], grid: str | None) -> dict[str, dict]:
@@ -59,12 +76,13 @@ def resolve_variants(names: list[str], grid: str | None) -> dict[str, dict]:
     for n in names:
         if n == "all":
             chosen.update(VARIANTS)
-        elif n == "required":
-            chosen.update({k: VARIANTS[k] for k in REQUIRED})
+        elif n in ("required", "knowledge"):
+            chosen.update({k: VARIANTS[k] for k in (REQUIRED if n == "required" else KNOWLEDGE)})
         elif n in VARIANTS:
             chosen[n] = VARIANTS[n]
         else:
-            raise UserError(f"unknown ablation variant {n!r}", f"choose from: all, required, {', '.join(VARIANTS)}")
+            sets = "all, required, knowledge"
+            raise UserError(f"unknown ablation variant {n!r}", f"choose from: {sets}, {', '.join(VARIANTS)}")
     chosen.pop("base", None)
     return {"base": {}, **chosen}
 
