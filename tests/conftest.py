@@ -51,3 +51,16 @@ def random_inputs(bench, bits: int = 32, seed: int = 0):
     fp = (rng.random((bench.n_drugs, bits)) > 0.6).astype(np.float32)
     X_drug = rng.normal(size=(bench.n_drugs, 6)).astype(np.float32)
     return Inputs(X_drug, rng.normal(size=(bench.n_side_effects, 5)).astype(np.float32), fp, tanimoto_matrix(fp))
+
+
+def train_tiny_model(root, config_text: str):
+    """Train a tiny model with the CLI into root/m (its data folder under root); returns the folder."""
+    from click.testing import CliRunner
+
+    from llmpredgraph.cli import main
+
+    cfg = root / "tiny.yaml"
+    cfg.write_text(config_text)
+    res = CliRunner().invoke(main, ["train", "--config", str(cfg), "--out", str(root / "m"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    return root / "m"

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from llmpredgraph.cli import main
 from llmpredgraph.workflows.molecules import attach_drugbank, molecule, read_molecules
 
+from .conftest import train_tiny_model
 from .test_cli import TINY
 
 
@@ -18,11 +19,7 @@ def combined_model(tmp_path_factory):
     root = tmp_path_factory.mktemp("combined")
     mp = pytest.MonkeyPatch()
     mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
-    cfg = root / "tiny.yaml"
-    cfg.write_text(TINY + "graph: {knn_similarity: combined, drug_knn: {k: 3}, se_cooc: {k: 3}}\n")
-    res = CliRunner().invoke(main, ["train", "--config", str(cfg), "--out", str(root / "m"), "--quiet"])
-    assert res.exit_code == 0, res.output
-    yield root / "m"
+    yield train_tiny_model(root, TINY + "graph: {knn_similarity: combined, drug_knn: {k: 3}, se_cooc: {k: 3}}\n")
     mp.undo()
 
 

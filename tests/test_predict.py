@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from llmpredgraph.cli import main
 
+from .conftest import train_tiny_model
 from .test_cli import TINY
 
 
@@ -16,13 +17,7 @@ def model_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("model")
     mp = pytest.MonkeyPatch()
     mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
-    cfg = root / "tiny.yaml"
-    cfg.write_text(TINY)
-    res = CliRunner().invoke(
-        main, ["train", "--config", str(cfg), "--out", str(root / "m"), "--quiet"], catch_exceptions=False
-    )
-    assert res.exit_code == 0, res.output
-    yield root / "m"
+    yield train_tiny_model(root, TINY)
     mp.undo()
 
 
@@ -30,22 +25,14 @@ def _invoke(*args):
     return CliRunner().invoke(main, list(args))
 
 
-def test_predict_new_smiles_ranked(model_dir):
-    res = _invoke(
-        "predict",
-        "--model",
-        str(model_dir),
-        "--smiles",
-        "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
-        "--top",
-        "5",
-        "--format",
-        "json",
-        "--rank",
-        "association",
-    )
+def _predict_json(model_dir, smiles: str, *extra: str) -> list[dict]:
+    res = _invoke("predict", "--model", str(model_dir), "--smiles", smiles, "--format", "json", *extra)
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.output)
+    return json.loads(res.output)
+
+
+def test_predict_new_smiles_ranked(model_dir):
+    rows = _predict_json(model_dir, "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "--top", "5", "--rank", "association")
     assert len(rows) == 5 and [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
     probs = [r["association_prob"] for r in rows]
     assert probs == sorted(probs, reverse=True)
@@ -69,21 +56,7 @@ def test_lift_ranking_by_hand():
 
 
 def test_predict_lift_ranking(model_dir):
-    res = _invoke(
-        "predict",
-        "--model",
-        str(model_dir),
-        "--smiles",
-        "CCOc1ccccc1",
-        "--top",
-        "0",
-        "--format",
-        "json",
-        "--rank",
-        "lift",
-    )
-    assert res.exit_code == 0, res.output
-    rows = json.loads(res.output)
+    rows = _predict_json(model_dir, "CCOc1ccccc1", "--top", "0", "--rank", "lift")
     likely = [r for r in rows if r["association_prob"] >= 0.5]
     assert [r["lift"] for r in likely] == sorted((r["lift"] for r in likely), reverse=True)
     assert all(0 < r["typical_prob"] < 1 for r in rows)
