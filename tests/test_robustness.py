@@ -97,3 +97,20 @@ def test_threads_setting_is_applied():
 def test_train_rejects_a_bad_protocol_before_any_work(tmp_path):
     res = CliRunner().invoke(main, ["train", "--protocol", "hot", "--out", str(tmp_path / "m")])
     assert res.exit_code == 2 and "hot" in res.output and not (tmp_path / "m").exists()
+
+
+def test_progress_off_a_terminal_writes_whole_lines():
+    """A pipe or log gets plain lines (no carriage-return frames); a terminal would get the live bar."""
+    import io
+
+    from llmpredgraph.progress import bar
+
+    out = io.StringIO()  # not a TTY
+    assert sum(bar(range(500), desc="work", stream=out)) == sum(range(500))
+    text = out.getvalue()
+    assert "\r" not in text and text.endswith("\n")
+    lines = text.splitlines()
+    assert 1 <= len(lines) <= 3 and lines[-1].startswith("work: 100%") and "500/500" in lines[-1]
+    quiet = io.StringIO()
+    list(bar(range(5), desc="x", enabled=False, stream=quiet))
+    assert quiet.getvalue() == ""

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..config import ContrastiveCfg, DrugEncoderCfg
 from ..errors import UserError
+from ..progress import bar as progress_bar
 from .losses import CombinedLoss
 from .pairs import PairSet, build_pairs
 from .towers import FrozenTower, LMTower, ProjectionHead, Standardize, adapt_lm
@@ -97,7 +97,7 @@ def run_contrastive(
     t0 = time.perf_counter()
     drug_tower.train(), se_tower.train()
     batch = cfg.lm_batch_size if lm_mode else cfg.batch_size
-    for step in tqdm(range(steps), desc=f"contrastive ({cfg.mode})", disable=not progress, leave=False):
+    for step in progress_bar(range(steps), desc=f"contrastive ({cfg.mode})", enabled=progress, leave=False):
         opt.zero_grad()
         total = 0.0
         for ps in pairs:

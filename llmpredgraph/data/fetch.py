@@ -8,8 +8,8 @@ import urllib.request
 from pathlib import Path
 from typing import Iterable
 
-from tqdm.auto import tqdm
 
+from ..progress import bar as progress_bar
 from ..atomic import atomic_path, sha256_file
 from ..errors import UserError
 from ..paths import raw_dir
@@ -59,7 +59,8 @@ def _fetch_one(entry: RawFile, dest: Path, mirror: Path | None) -> str:
             where = mirror / entry.path if mirror is not None else entry.url
             raise UserError(
                 f"checksum mismatch for {entry.path} (got {got[:12]}..., expected {entry.sha256[:12]}...) from {where}",
-                "replace that file with the published one (see shared/data/SOURCES.md); nothing was written",
+                "replace it with the published file (pinned URL and sha256 in llmpredgraph/data/registry.py, "
+                "README 'Data'); nothing was written",
             )
     return how
 
@@ -74,7 +75,7 @@ def fetch_raw(
     dest_root = Path(dest) if dest is not None else raw_dir()
     mirror_path = resolve_mirror(mirror)
     status = {}
-    for entry in tqdm(list(files), desc="fetch", unit="file", disable=not progress):
+    for entry in progress_bar(list(files), desc="fetch", unit="file", enabled=progress):
         status[entry.path] = _fetch_one(entry, dest_root / entry.path, mirror_path)
     return status
 

@@ -1,4 +1,4 @@
-"""The raw benchmark files: relative path, pinned public URL and sha256 (from shared/data/SOURCES.md)."""
+"""The raw benchmark files: relative path, pinned public URL and sha256 (the published files)."""
 
 from __future__ import annotations
 

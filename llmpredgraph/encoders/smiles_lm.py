@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..errors import UserError
+from ..progress import bar as progress_bar
 from .base import Encoder
 from .resolve import offline, offline_error, resolve_model, weights_hash
 
@@ -191,8 +191,8 @@ class SmilesLMEncoder(Encoder):
         net.eval()
         order = np.argsort([len(s) for s in inputs])  # sorted-length batches: less padding
         out = np.zeros((len(inputs), net.config.hidden_size), dtype=np.float32)
-        for start in tqdm(
-            range(0, len(inputs), self.batch_size), desc="embed SMILES", disable=not progress, unit="batch"
+        for start in progress_bar(
+            range(0, len(inputs), self.batch_size), desc="embed SMILES", enabled=progress, unit="batch"
         ):
             idx = order[start : start + self.batch_size]
             out[idx] = self.forward([inputs[i] for i in idx], net).float().cpu().numpy()

@@ -9,12 +9,12 @@ from collections.abc import Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ..config import Config
 from ..errors import UserError
 from ..graph.model import LinkModel
 from ..metrics.registry import names, selection_score
+from ..progress import bar as progress_bar
 from ..units import is_high
 
 # sampler(rng) -> (graph, drug idx [n], side-effect idx [n], classes of the positives [n_pos]); positives first
@@ -50,7 +50,7 @@ def fit_model(
     opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     best, best_score, best_epoch, bad = None, -np.inf, 0, 0
     history = []
-    bar = tqdm(range(1, t.epochs + 1), desc=desc, disable=not progress, leave=False)
+    bar = progress_bar(range(1, t.epochs + 1), desc=desc, enabled=progress, leave=False)
     for epoch in bar:
         model.train()
         data, d, s, pos_cls = sampler(rng)

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from tqdm.auto import tqdm
 
 from ..atomic import atomic_path, write_json, write_text, write_with
 from ..config import Config, from_dict
@@ -19,6 +18,7 @@ from ..data.atc import atc_level1_labels
 from ..errors import UserError
 from ..metrics.registry import names
 from ..pipeline.features import load_inputs
+from ..progress import bar as progress_bar
 from ..protocols import PROTOCOLS, FoldResult, make_protocol, run_fold
 from ..reporting import plots
 from ..reporting.subgroups import subgroup_frame, subgroup_markdown
@@ -76,7 +76,7 @@ def run_experiment(
         )
     inputs = None
     t0 = time.perf_counter()
-    for k in tqdm(wanted, desc="folds", disable=not progress):
+    for k in progress_bar(wanted, desc="folds", enabled=progress):
         folder = out / "folds" / f"fold_{k}"
         if _fold_done(folder):
             continue  # resume: finished folds are kept as they are
