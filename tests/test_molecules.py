@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -84,3 +85,28 @@ def test_drugbank_lookup_by_name_and_none_for_unknown(tmp_path):
     assert mols[0].targets == ["P23219"] and mols[1].source == "" and mols[1].atc == []
     given = attach_drugbank([molecule("aspirin", "CCO", "A01", None)], db)[0]
     assert given.source == "given" and given.atc == ["A01"]  # what the user gave wins
+
+
+def test_drug_text_model_scores_new_molecules_from_their_text(tmp_path, monkeypatch):
+    """A model with the drug-text channel builds a new molecule's text from its name, description
+    and ATC codes (guarded like the benchmark's), so different texts give different scores."""
+    from llmpredgraph.pipeline.pipeline import Pipeline
+    from llmpredgraph.workflows.molecules import molecule_texts
+
+    monkeypatch.setenv("LLMPREDGRAPH_DATA_DIR", str(tmp_path / "data"))
+    model = train_tiny_model(
+        tmp_path, TINY + "encoders: {drug: {kind: hash, add_text: true}, side_effect: {kind: hash}}\n"
+    )
+    pipe = Pipeline.load(model)
+    mols = [molecule("a", "CCO", "N02AA01", None, "An opioid. It may cause effect 03."), molecule("b", "CCO")]
+    texts = molecule_texts(mols, pipe.support.se_names, tmp_path / "no_atc_names.csv")
+    assert texts == ["a. An opioid. ATC: N02AA01.", "b."]  # guard removed the adverse sentence
+    s = pipe.predict_molecules(["CCO", "CCO"], None, texts)
+    assert not np.allclose(s["dsf"][0], s["dsf"][1])
+    res = CliRunner().invoke(
+        main, ["predict", "--model", str(model), "--smiles", "CCO", "--description", "An opioid.", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)[0]["channels"] == "structure+text"
+    with pytest.raises(Exception, match="not given"):
+        pipe.predict_molecules(["CCO"])

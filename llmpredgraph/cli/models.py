@@ -90,6 +90,7 @@ def train(config_path, overrides, protocol, out, quiet):
 @click.option("--name", default="query", show_default=True, help="With --smiles: its name (for DrugBank lookup).")
 @click.option("--atc", default=None, help="With --smiles: ATC codes, e.g. N02AA01,N02AB03.")
 @click.option("--targets", default=None, help="With --smiles: target UniProt accessions, e.g. P35372,P41145.")
+@click.option("--description", default=None, help="With --smiles: a description (drug text models).")
 @click.option(
     "--drugs",
     type=click.Choice(["all"]),
@@ -121,7 +122,9 @@ def train(config_path, overrides, protocol, out, quiet):
 )
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(), default=None, help="Write to this file instead of printing.")
-def predict(model_dir, smiles, input_csv, name, atc, targets, drugs, out_of_fold, method, top, rank, fmt, out):
+def predict(
+    model_dir, smiles, input_csv, name, atc, targets, description, drugs, out_of_fold, method, top, rank, fmt, out
+):
     """Ranked side effects: association probability, the side effect's base rate among the model's
     drugs and the lift over it, predicted frequency class (with its expected value) and
     high-frequency probability.
@@ -140,7 +143,7 @@ def predict(model_dir, smiles, input_csv, name, atc, targets, drugs, out_of_fold
     from ..workflows.predict import predict_command
 
     text, notes = predict_command(
-        model_dir, smiles, input_csv, drugs, top, fmt, out, out_of_fold, method, rank, atc, targets, name
+        model_dir, smiles, input_csv, drugs, top, fmt, out, out_of_fold, method, rank, atc, targets, name, description
     )
     for note in notes:
         click.echo(note, err=True)

@@ -43,14 +43,17 @@ def embed_benchmark(
     X_se = cache.embed(se_enc, bench.se_texts, progress=progress)
     idents = {"drug": drug_enc.identity, "side_effect": se_enc.identity}
     if cfg.drug.add_text:
-        text_enc = (
-            se_enc
-            if cfg.side_effect.kind != "onehot"
-            else build_text_encoder(
-                cfg.model_copy(update={"side_effect": cfg.side_effect.model_copy(update={"kind": "text"})})
-            )
-        )
+        text_enc = se_enc if cfg.side_effect.kind != "onehot" else drug_text_encoder(cfg)
         texts = bench.drug_texts_of(cfg.drug.text)
         X_drug = np.concatenate([X_drug, cache.embed(text_enc, texts, progress=progress)], axis=1)
         idents["drug_text"] = text_enc.identity
     return X_drug, X_se, idents
+
+
+def drug_text_encoder(cfg: EncodersCfg) -> Encoder:
+    """The encoder of drug texts: the side-effect text model (a sentence model when that is one-hot)."""
+    if cfg.side_effect.kind != "onehot":
+        return build_text_encoder(cfg)
+    return build_text_encoder(
+        cfg.model_copy(update={"side_effect": cfg.side_effect.model_copy(update={"kind": "text"})})
+    )

@@ -130,28 +130,36 @@ class Pipeline:
         return {k: v.reshape(len(rows), n_se) for k, v in p.items()}
 
     def predict_molecules(
-        self, smiles: list[str], knowledge: tuple[list[list[str]], list[list[str]]] | None = None
+        self,
+        smiles: list[str],
+        knowledge: tuple[list[list[str]], list[list[str]]] | None = None,
+        texts: list[str] | None = None,
     ) -> dict[str, np.ndarray]:
         """Scores [n_molecules, n_se] for molecules outside the benchmark: each is embedded, mapped
         by the drug tower, linked to its nearest support drugs and decoded; none becomes a neighbour.
         knowledge: per molecule its ATC classes and target ids (graph.knn_similarity: combined
-        compares them with the support drugs'; without them a molecule is compared on structure)."""
+        compares them with the support drugs'; without them a molecule is compared on structure).
+        texts: per molecule its drug text, for models whose drug vectors include it (add_text)."""
         if self.cfg.protocol.kind == "warm":
             raise UserError(
                 "this is a warm completion model: it scores benchmark drugs from their known side effects",
                 "score new molecules with a cold model (`llmpredgraph train --config configs/cold.yaml`)",
             )
-        if self.cfg.encoders.drug.add_text:
+        lm = self.features.tower.kind == "lm"
+        if self.cfg.encoders.drug.add_text and (texts is None or lm):
             raise UserError(
-                "this model's drug vectors include drug text (encoders.drug.add_text), "
-                "which a new molecule does not have",
-                "train a model with encoders.drug.add_text: false to score new molecules",
+                "this model's drug vectors include drug text (encoders.drug.add_text)"
+                + (" and a tuned LM, which cannot take it for a new molecule" if lm else ", which was not given"),
+                "pass the molecule's name, --description and --atc (predict builds its text)"
+                if not lm
+                else "score new molecules with a model trained with add_text: false",
             )
         canon = [require_valid(s, f"molecule {i + 1}") for i, s in enumerate(smiles)]
         enc = self.drug_encoder()
-        x_new = self.features.tower.transform(
-            None if self.features.tower.kind == "lm" else enc.encode(canon), canon, enc
-        )
+        raw = None if lm else enc.encode(canon)
+        if self.cfg.encoders.drug.add_text:
+            raw = np.concatenate([raw, self.text_encoder().encode(list(texts))], axis=1)
+        x_new = self.features.tower.transform(raw, canon, enc)
         n, sup = self.support.n_drugs, self.support
         x_all = np.concatenate([self.features.x_drug, x_new]).astype(np.float32)
         fp = sup.fingerprints
@@ -191,6 +199,19 @@ class Pipeline:
     def similarity(self, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None = None) -> np.ndarray:
         """Drug-drug similarity as the fold used it (graph.knn_similarity); x [n, d], fp [n, bits]."""
         return similarity_of(self.cfg.graph, x, fp, knowledge)
+
+    def text_encoder(self):
+        """The text model the drug texts were embedded with (encoders.drug.add_text); refused when another."""
+        from ..encoders.factory import drug_text_encoder
+
+        enc = drug_text_encoder(self.cfg.encoders)
+        trained = self.features.identities.get("drug_text")
+        if trained and enc.identity != trained:
+            raise UserError(
+                f"this model embedded drug texts with {trained} but this setup gives {enc.identity}",
+                "install the same text model, or retrain with `llmpredgraph train`",
+            )
+        return enc
 
     def drug_encoder(self):
         """The configured drug encoder, built once; refused when it is not the one the model was trained with."""

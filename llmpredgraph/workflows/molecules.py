@@ -25,6 +25,7 @@ class Molecule:
     atc: list[str] = field(default_factory=list)  # ATC codes
     targets: list[str] = field(default_factory=list)  # UniProt ids
     source: str = ""  # where the knowledge came from: "given", "DrugBank DBxxxxx" or ""
+    description: str = ""  # free text about the drug (DrugBank's when looked up)
 
 
 def parse_list(text: str | None, pattern: re.Pattern, what: str) -> list[str]:
@@ -36,7 +37,9 @@ def parse_list(text: str | None, pattern: re.Pattern, what: str) -> list[str]:
     return items
 
 
-def molecule(name: str, smiles: str, atc: str | None = None, targets: str | None = None) -> Molecule:
+def molecule(
+    name: str, smiles: str, atc: str | None = None, targets: str | None = None, description: str | None = None
+) -> Molecule:
     """One validated molecule; ValueError with the reason when it is not usable."""
     if not isinstance(smiles, str) or not smiles.strip():
         raise ValueError("empty SMILES")
@@ -45,17 +48,23 @@ def molecule(name: str, smiles: str, atc: str | None = None, targets: str | None
         raise ValueError(f"invalid SMILES {smiles!r} (RDKit cannot parse it)")
     codes = parse_list(atc, ATC_CODE, "an ATC code such as N02AA01")
     ids = parse_list(targets, UNIPROT, "a UniProt accession such as P35372")
-    return Molecule(name, can, codes, ids, "given" if codes or ids else "")
+    desc = (description or "").strip()
+    return Molecule(name, can, codes, ids, "given" if codes or ids or desc else "", desc)
 
 
 def read_molecules(
-    smiles: str | None, input_csv: str | None, atc: str | None = None, targets: str | None = None, name: str = "query"
+    smiles: str | None,
+    input_csv: str | None,
+    atc: str | None = None,
+    targets: str | None = None,
+    name: str = "query",
+    description: str | None = None,
 ) -> tuple[list[Molecule], pd.DataFrame]:
-    """(valid molecules, rejected rows with their reason). One --smiles: any problem is an error.
-    A CSV needs columns name,smiles and may have atc and targets; bad rows are rejected, the rest go on."""
+    """(valid molecules, rejected rows with their reason). One --smiles: any problem is an error. A CSV
+    needs columns name,smiles and may have atc, targets, description; bad rows are rejected, the rest go on."""
     if smiles is not None:
         try:
-            return [molecule(name, smiles, atc, targets)], _rejects([])
+            return [molecule(name, smiles, atc, targets, description)], _rejects([])
         except ValueError as e:
             raise UserError(f"{e} for {name}", "check the SMILES, --atc and --targets values") from None
     path = Path(input_csv)
@@ -76,7 +85,9 @@ def read_molecules(
     mols, rejected = [], []
     for i, row in enumerate(df.to_dict("records")):
         try:
-            mols.append(molecule(row["name"], row["smiles"], row.get("atc"), row.get("targets")))
+            mols.append(
+                molecule(row["name"], row["smiles"], row.get("atc"), row.get("targets"), row.get("description"))
+            )
         except ValueError as e:
             rejected.append({"row": i + 2, "name": row["name"], "smiles": row["smiles"], "reason": str(e)})
     if not mols:
@@ -114,6 +125,7 @@ def attach_drugbank(mols: list[Molecule], folder: str | Path) -> list[Molecule]:
             entry = db.drugs.loc[db_id]
             m.atc = [c for c in _SPLIT.split(entry["atc_codes"]) if c]
             m.targets = targets_of("|".join(prot.get(db_id, [])))
+            m.description = entry["description"]
             m.source = f"DrugBank {db_id} ({how})"
     return mols
 
@@ -123,10 +135,25 @@ def knowledge_of(mols: list[Molecule]) -> tuple[list[list[str]], list[list[str]]
     return [atc_classes(";".join(m.atc)) for m in mols], [list(m.targets) for m in mols]
 
 
-def channels_used(m: Molecule, graph_cfg) -> str:
-    """Which similarity channels link this molecule to the benchmark drugs."""
-    used = ["structure"]
-    if graph_cfg.knn_similarity == "combined":
-        w = graph_cfg.knn_weights
-        used += [c for c, has, wt in (("atc", m.atc, w.atc), ("target", m.targets, w.target)) if has and wt > 0]
+def channels_used(m: Molecule, cfg) -> str:
+    """Which knowledge channels the model reads for this molecule: structure always; ATC and targets
+    through the combined similarity or the ATC / protein nodes when the molecule has them."""
+    g, used = cfg.graph, ["structure"]
+    w = g.knn_weights if g.knn_similarity == "combined" else None
+    if m.atc and ((w is not None and w.atc > 0) or g.atc_nodes):
+        used.append("atc")
+    if m.targets and ((w is not None and w.target > 0) or g.protein_nodes):
+        used.append("target")
     return "+".join(used)
+
+
+def molecule_texts(mols: list[Molecule], se_names: list[str], atc_names_file: str | Path) -> list[str]:
+    """Each molecule's drug text built as `data prepare` builds it (name, guarded description, ATC
+    path names from the WHO index when it is present locally, else the codes)."""
+    from ..data.drug_text import atc_path, drug_text, se_name_pattern
+    from ..data.knowledge import read_atc_names
+
+    names = read_atc_names(atc_names_file) if Path(atc_names_file).is_file() else {}
+    pattern = se_name_pattern(se_names)
+    paths = lambda m: [atc_path(c, names) or c for c in m.atc]  # noqa: E731
+    return [drug_text(m.name, m.description, "", paths(m), pattern)[0] for m in mols]

@@ -10,7 +10,7 @@ from ..atomic import write_text
 from ..errors import UserError
 from ..paths import raw_dir
 from ..pipeline.pipeline import Pipeline
-from .molecules import attach_drugbank, channels_used, knowledge_of, read_molecules
+from .molecules import attach_drugbank, channels_used, knowledge_of, molecule_texts, read_molecules
 from .oof import out_of_fold_table
 from .tables import benchmark_table, ranked_table
 
@@ -29,6 +29,7 @@ def predict_command(
     atc: str | None = None,
     targets: str | None = None,
     name: str = "query",
+    description: str | None = None,
 ) -> tuple[str, list[str]]:
     """(the output text or a 'wrote ...' line, notes for stderr such as rejected input rows)."""
     notes: list[str] = []
@@ -52,17 +53,20 @@ def predict_command(
         s = pipe.support
         df = benchmark_table(s.drug_names, s.se_names, s.R, pipe.complete())
     else:
-        mols, rejected = read_molecules(smiles, input_csv, atc, targets, name)
+        mols, rejected = read_molecules(smiles, input_csv, atc, targets, name, description)
         mols = attach_drugbank(mols, raw_dir() / "drugbank")
         pipe = Pipeline.load(model_dir)
-        scores = pipe.predict_molecules([m.smiles for m in mols], knowledge_of(mols))
+        texts = None
+        if pipe.cfg.encoders.drug.add_text:
+            texts = molecule_texts(mols, pipe.support.se_names, raw_dir() / "atc/who_atc_ddd_2026-04-25.csv")
+        scores = pipe.predict_molecules([m.smiles for m in mols], knowledge_of(mols), texts)
         base = pipe.typical_rates()
         tables = []
         for i, m in enumerate(mols):
             t = ranked_table(pipe.support.se_names, {k: v[i] for k, v in scores.items()}, top or None, base, rank)
             t.insert(0, "molecule", m.name)
             t["knowledge"] = m.source or "none"
-            t["channels"] = channels_used(m, pipe.cfg.graph)
+            t["channels"] = channels_used(m, pipe.cfg) + ("+text" if texts is not None else "")
             tables.append(t)
         df = pd.concat(tables, ignore_index=True)
         notes = [f"rejected row {r.row} ({r.name}): {r.reason}" for r in rejected.itertuples()]
