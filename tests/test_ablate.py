@@ -75,3 +75,11 @@ def test_knowledge_variant_set_builds_valid_configs():
     cfgs = {n: variant_config(Config(), ov) for n, ov in chosen.items()}
     assert cfgs["knn_combined"].graph.knn_similarity == "combined"
     assert cfgs["drug_text_unguarded"].encoders.drug.text == "full" and cfgs["knowledge_nodes"].graph.protein_nodes
+    from llmpredgraph.config import load_config
+
+    full = load_config("configs/cold_knowledge_full.yaml")
+    off = {n: variant_config(full, ov) for n, ov in resolve_variants(["knowledge_off"], None).items()}
+    assert (
+        off["base"].graph.atc_nodes and not off["no_atc"].graph.atc_nodes and off["no_atc"].graph.knn_weights.atc == 0
+    )
+    assert not off["no_text"].encoders.drug.add_text and off["no_targets"].graph.knn_weights.target == 0

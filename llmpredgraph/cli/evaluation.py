@@ -49,7 +49,8 @@ def experiment(config_path, overrides, out, resume, overwrite, quiet):
     "--variant",
     "variants",
     multiple=True,
-    help="Variant name (repeatable); 'required', 'knowledge' (each drug-knowledge channel) or 'all'. See --list.",
+    help="Variant name (repeatable); sets: 'required', 'knowledge' (each knowledge channel added), "
+    "'knowledge_off' (each removed from configs/cold_knowledge_full.yaml) or 'all'. See --list.",
 )
 @click.option("--grid", type=click.Path(), default=None, help="YAML file: variants: {name: {dotted.key: value}}.")
 @click.option("--out", type=click.Path(), default=None, help="Ablation folder (default: runs/ablate-<config name>).")

@@ -50,8 +50,21 @@ VARIANTS: dict[str, dict] = {
     "knowledge_nodes": {"graph.atc_nodes": True, "graph.protein_nodes": True},
     "drug_text": {"encoders.drug.add_text": True},
     "drug_text_unguarded": {"encoders.drug.add_text": True, "encoders.drug.text": "full"},
+    # each channel off, for a base that uses them all (configs/cold_knowledge_full.yaml)
+    "no_text": {"encoders.drug.add_text": False},
+    "no_atc": {"graph.knn_weights.atc": 0.0, "graph.atc_nodes": False},
+    "no_targets": {"graph.knn_weights.target": 0.0, "graph.protein_nodes": False},
+    "no_structure_similarity": {"graph.knn_weights.structure": 0.0},
 }
 REQUIRED = ["no_message_passing", "no_drug_knn", "no_contrastive", "fingerprint_encoder"]
+KNOWLEDGE_OFF = [
+    "no_text",
+    "no_atc",
+    "no_targets",
+    "no_structure_similarity",
+    "drug_text_unguarded",
+    "no_message_passing",
+]
 KNOWLEDGE = [
     "knn_combined",
     "knn_combined_no_targets",
@@ -61,6 +74,8 @@ KNOWLEDGE = [
     "drug_text",
     "drug_text_unguarded",
 ]
+
+SETS = {"required": REQUIRED, "knowledge": KNOWLEDGE, "knowledge_off": KNOWLEDGE_OFF}
 
 
 def resolve_variants(names: list[str], grid: str | None) -> dict[str, dict]:
@@ -76,12 +91,12 @@ def resolve_variants(names: list[str], grid: str | None) -> dict[str, dict]:
     for n in names:
         if n == "all":
             chosen.update(VARIANTS)
-        elif n in ("required", "knowledge"):
-            chosen.update({k: VARIANTS[k] for k in (REQUIRED if n == "required" else KNOWLEDGE)})
+        elif n in SETS:
+            chosen.update({k: VARIANTS[k] for k in SETS[n]})
         elif n in VARIANTS:
             chosen[n] = VARIANTS[n]
         else:
-            sets = "all, required, knowledge"
+            sets = ", ".join(["all", *SETS])
             raise UserError(f"unknown ablation variant {n!r}", f"choose from: {sets}, {', '.join(VARIANTS)}")
     chosen.pop("base", None)
     return {"base": {}, **chosen}
@@ -91,6 +106,7 @@ def variant_config(base: Config, overrides: dict) -> Config:
     data = base.dump()
     data["protocol"]["with_mlp"] = False
     data["baselines"] = []
+    data["selection"]["baselines"] = {}  # no baselines in a variant, so none to tune
     for key, value in overrides.items():
         set_path(data, key, value)
     return from_dict(data, f"ablation variant {overrides}")
