@@ -204,14 +204,7 @@ class Pipeline:
         """The text model the drug texts were embedded with (encoders.drug.add_text); refused when another."""
         from ..encoders.factory import drug_text_encoder
 
-        enc = drug_text_encoder(self.cfg.encoders)
-        trained = self.features.identities.get("drug_text")
-        if trained and enc.identity != trained:
-            raise UserError(
-                f"this model embedded drug texts with {trained} but this setup gives {enc.identity}",
-                "install the same text model, or retrain with `llmpredgraph train`",
-            )
-        return enc
+        return self._same_encoder(drug_text_encoder(self.cfg.encoders), "drug_text", "embedded drug texts with")
 
     def drug_encoder(self):
         """The configured drug encoder, built once; refused when it is not the one the model was trained with."""
@@ -219,14 +212,17 @@ class Pipeline:
             from ..encoders.factory import build_drug_encoder
 
             enc = build_drug_encoder(self.cfg.encoders)
-            trained = self.features.identities.get("drug")
-            if trained and enc.identity != trained:
-                raise UserError(
-                    f"this model was trained with encoder {trained} but this setup gives {enc.identity}",
-                    "install the same encoder model, or retrain with `llmpredgraph train`",
-                )
-            self._encoder = enc
+            self._encoder = self._same_encoder(enc, "drug", "was trained with encoder")
         return self._encoder
+
+    def _same_encoder(self, enc, key: str, what: str):
+        trained = self.features.identities.get(key)
+        if trained and enc.identity != trained:
+            raise UserError(
+                f"this model {what} {trained} but this setup gives {enc.identity}",
+                "install the same encoder model, or retrain with `llmpredgraph train`",
+            )
+        return enc
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, folder: str | Path, extra: dict | None = None) -> Path:
