@@ -84,7 +84,7 @@ def train(config_path, overrides, protocol, out, quiet):
     "input_csv",
     type=click.Path(),
     default=None,
-    help="CSV with columns name,smiles and optional atc,targets; a bad row is rejected with its reason "
+    help="CSV with columns name,smiles and optional atc,targets,description; a bad row is rejected with its reason "
     "(FILE.rejects.csv beside --out) while the rest go on.",
 )
 @click.option("--name", default="query", show_default=True, help="With --smiles: its name (for DrugBank lookup).")
@@ -125,8 +125,8 @@ def train(config_path, overrides, protocol, out, quiet):
 def predict(
     model_dir, smiles, input_csv, name, atc, targets, description, drugs, out_of_fold, method, top, rank, fmt, out
 ):
-    """Ranked side effects: association probability, the side effect's base rate among the model's
-    drugs and the lift over it, predicted frequency class (with its expected value) and
+    """Ranked side effects: association probability, the model's typical probability for a benchmark
+    drug and the lift over it, predicted frequency class (with its expected value) and
     high-frequency probability.
 
     \b
