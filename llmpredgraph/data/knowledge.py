@@ -13,7 +13,6 @@ import pandas as pd
 from .drug_text import atc_path, drug_text, se_name_pattern
 
 ATC_PREFIXES = (1, 3, 4, 5)  # code lengths of ATC levels 1-4 (level 5, 7 characters, is the substance)
-CHANNELS = ("atc", "targets", "description")
 
 
 def atc_classes(codes: str) -> list[str]:

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-CHANNELS = ("structure", "atc", "target")
-
 
 @dataclass
 class Channel:
@@ -31,14 +29,10 @@ def set_jaccard(sets: list[list[str]]) -> Channel:
     return Channel((inter / np.maximum(union, 1e-12)).astype(np.float32), cnt > 0)
 
 
-def knowledge_channels(tanimoto: np.ndarray, atc: list[list[str]], targets: list[list[str]]) -> dict[str, Channel]:
-    """structure (Tanimoto [n, n], every drug has it), atc (Jaccard of ATC classes at levels 1-4)
-    and target (Jaccard of target UniProt ids)."""
-    return {
-        "structure": Channel(tanimoto, np.ones(len(tanimoto), dtype=bool)),
-        "atc": set_jaccard(atc),
-        "target": set_jaccard(targets),
-    }
+def knowledge_channels(atc: list[list[str]], targets: list[list[str]]) -> dict[str, Channel]:
+    """atc (Jaccard of ATC classes at levels 1-4) and target (Jaccard of target UniProt ids); the
+    structure channel is the caller's Tanimoto matrix."""
+    return {"atc": set_jaccard(atc), "target": set_jaccard(targets)}
 
 
 def combine(channels: dict[str, Channel], weights: dict[str, float]) -> np.ndarray:

@@ -13,12 +13,11 @@ from ..graph.similarity import Channel, combine, knowledge_channels
 
 @dataclass
 class DrugKnowledge:
-    """atc[i]: drug i's ATC classes at levels 1-4; targets[i]: its target UniProt ids ([] = unknown);
-    proteins[i]: its 'category:uniprot' entries (targets, enzymes, carriers, transporters)."""
+    """atc[i]: drug i's ATC classes at levels 1-4; proteins[i]: its 'category:uniprot' entries
+    (targets, enzymes, carriers, transporters; [] = unknown). Target ids derive from proteins."""
 
     atc: list[list[str]]
-    targets: list[list[str]]
-    proteins: list[list[str]] = field(default_factory=list)
+    proteins: list[list[str]]
     _channels: dict[str, Channel] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -27,38 +26,31 @@ class DrugKnowledge:
         if "atc" not in cols or "proteins" not in cols:
             return None
         text = lambda col: [v if isinstance(v, str) else "" for v in bench.drugs[col]]  # noqa: E731 (NaN = none)
-        prot = text("proteins")
-        return cls([atc_classes(a) for a in text("atc")], [targets_of(p) for p in prot], [_split(p) for p in prot])
+        return cls([atc_classes(a) for a in text("atc")], [_split(p) for p in text("proteins")])
+
+    @property
+    def targets(self) -> list[list[str]]:
+        """Per drug the UniProt ids of its 'target' entries."""
+        return [targets_of("|".join(ps)) for ps in self.proteins]
 
     def extend(self, atc: list[list[str]], targets: list[list[str]]) -> DrugKnowledge:
         """These drugs followed by new ones (a new molecule without knowledge passes [] for both);
         a new molecule's targets become its 'target:' protein entries."""
-        return DrugKnowledge(
-            self.atc + list(atc),
-            self.targets + list(targets),
-            self.protein_lists() + [[f"target:{t}" for t in ts] for ts in targets],
-        )
-
-    def protein_lists(self) -> list[list[str]]:
-        """Per drug its 'category:uniprot' entries (model folders saved before proteins: its targets)."""
-        return self.proteins if self.proteins else [[f"target:{t}" for t in ts] for ts in self.targets]
+        return DrugKnowledge(self.atc + list(atc), self.proteins + [[f"target:{t}" for t in ts] for ts in targets])
 
     def graph(self) -> KnowledgeGraph:
         """ATC-class and protein nodes with their edges (graph.atc_nodes / protein_nodes)."""
-        return KnowledgeGraph(self.atc, self.protein_lists())
+        return KnowledgeGraph(self.atc, self.proteins)
 
     def similarity(self, tanimoto: np.ndarray, weights: dict[str, float]) -> np.ndarray:
         """[n, n] weighted mean of Tanimoto, ATC and target Jaccard over the channels both drugs have."""
         if not self._channels:
-            self._channels = knowledge_channels(tanimoto, self.atc, self.targets)
+            self._channels = knowledge_channels(self.atc, self.targets)  # label-free, computed once
         channels = dict(self._channels, structure=Channel(tanimoto, np.ones(len(tanimoto), dtype=bool)))
         return combine(channels, weights)
 
-    def coverage(self) -> dict[str, int]:
-        return {"atc": sum(bool(a) for a in self.atc), "target": sum(bool(t) for t in self.targets)}
-
     def dump(self) -> dict:
-        return {"atc": self.atc, "targets": self.targets, "proteins": self.proteins}
+        return {"atc": self.atc, "proteins": self.proteins}
 
 
 def _split(cell: str) -> list[str]:

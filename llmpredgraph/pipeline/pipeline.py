@@ -172,7 +172,7 @@ class Pipeline:
         know = sup.knowledge.extend(atc, targets) if sup.knowledge else None
         S = self.similarity(x_all, fp, know)
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
-        kg = self.kgraph.extend(atc, [[f"target:{t}" for t in ts] for ts in targets]) if self.kgraph else None
+        kg = self.kgraph.extend(atc, know.proteins[n:]) if self.kgraph and know else None
         builder = self._builder(x_all, S, R_all, kg)
         return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=builder)
 
