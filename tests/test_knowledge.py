@@ -15,6 +15,7 @@ def test_atc_classes_levels_1_to_4():
     assert atc_classes("N02AA01") == ["N", "N02", "N02A", "N02AA"]
     assert atc_classes("N02AA01;N02AB03") == ["N", "N02", "N02A", "N02AA", "N02AB"]
     assert atc_classes("") == []
+    assert atc_classes("N02") == ["N", "N02"]  # a class code, as predict --atc accepts
 
 
 def test_targets_of_keeps_target_category_only():

@@ -16,8 +16,9 @@ ATC_PREFIXES = (1, 3, 4, 5)  # code lengths of ATC levels 1-4 (level 5, 7 charac
 
 
 def atc_classes(codes: str) -> list[str]:
-    """Sorted ATC classes at levels 1-4 of ';'-joined codes, e.g. 'N02AA01' -> N, N02, N02A, N02AA."""
-    out = {c.strip()[:n] for c in str(codes).split(";") if len(c.strip()) >= 5 for n in ATC_PREFIXES}
+    """Sorted ATC classes at levels 1-4 of ';'-joined codes, e.g. 'N02AA01' -> N, N02, N02A, N02AA;
+    a class code given by a user ('N02') contributes the levels it has."""
+    out = {c[:n] for c in (x.strip() for x in str(codes).split(";")) for n in ATC_PREFIXES if c and len(c) >= n}
     return sorted(out)
 
 
