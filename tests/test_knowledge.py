@@ -226,5 +226,5 @@ def test_model_with_knowledge_nodes_trains_saves_and_uses_given_knowledge(tmp_pa
     pipe = Pipeline.load(tmp_path / "m")
     assert set(pipe.model.encoder.extra) == {"atc", "protein"}
     plain = pipe.predict_molecules(["c1ccccc1O"])
-    known = pipe.predict_molecules(["c1ccccc1O"], ([atc_classes("B01AA01")], [["P100000"]]))
+    known = pipe.predict_molecules(["c1ccccc1O"], ([atc_classes("B01AA01")], [["target:P100000"]]))
     assert not np.allclose(plain["dsf"], known["dsf"])  # messages reach it through its class and target

@@ -33,10 +33,10 @@ class DrugKnowledge:
         """Per drug the UniProt ids of its 'target' entries."""
         return [targets_of("|".join(ps)) for ps in self.proteins]
 
-    def extend(self, atc: list[list[str]], targets: list[list[str]]) -> DrugKnowledge:
-        """These drugs followed by new ones (a new molecule without knowledge passes [] for both);
-        a new molecule's targets become its 'target:' protein entries."""
-        return DrugKnowledge(self.atc + list(atc), self.proteins + [[f"target:{t}" for t in ts] for ts in targets])
+    def extend(self, atc: list[list[str]], proteins: list[list[str]]) -> DrugKnowledge:
+        """These drugs followed by new ones, with their ATC classes and 'category:uniprot' entries
+        (a new molecule without knowledge passes [] for both)."""
+        return DrugKnowledge(self.atc + list(atc), self.proteins + list(proteins))
 
     def graph(self) -> KnowledgeGraph:
         """ATC-class and protein nodes with their edges (graph.atc_nodes / protein_nodes)."""

@@ -137,7 +137,7 @@ class Pipeline:
     ) -> dict[str, np.ndarray]:
         """Scores [n_molecules, n_se] for molecules outside the benchmark: each is embedded, mapped
         by the drug tower, linked to its nearest support drugs and decoded; none becomes a neighbour.
-        knowledge: per molecule its ATC classes and target ids (graph.knn_similarity: combined
+        knowledge: per molecule its ATC classes and 'category:uniprot' entries (the combined similarity
         compares them with the support drugs'; without them a molecule is compared on structure).
         texts: per molecule its drug text, for models whose drug vectors include it (add_text)."""
         if self.cfg.protocol.kind == "warm":
@@ -168,11 +168,11 @@ class Pipeline:
 
             d = self.cfg.encoders.drug
             fp = np.concatenate([fp, MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)])
-        atc, targets = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
-        know = sup.knowledge.extend(atc, targets) if sup.knowledge else None
+        atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
+        know = sup.knowledge.extend(atc, proteins) if sup.knowledge else None
         S = self.similarity(x_all, fp, know)
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
-        kg = self.kgraph.extend(atc, know.proteins[n:]) if self.kgraph and know else None
+        kg = self.kgraph.extend(atc, proteins) if self.kgraph else None
         builder = self._builder(x_all, S, R_all, kg)
         return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=builder)
 

@@ -23,7 +23,8 @@ class Molecule:
     name: str
     smiles: str  # canonical
     atc: list[str] = field(default_factory=list)  # ATC codes
-    targets: list[str] = field(default_factory=list)  # UniProt ids
+    targets: list[str] = field(default_factory=list)  # UniProt ids of targets
+    proteins: list[str] = field(default_factory=list)  # 'category:uniprot' entries (targets and others)
     source: str = ""  # where the knowledge came from: "given", "DrugBank DBxxxxx" or ""
     description: str = ""  # free text about the drug (DrugBank's when looked up)
 
@@ -49,7 +50,8 @@ def molecule(
     codes = parse_list(atc, ATC_CODE, "an ATC code such as N02AA01")
     ids = parse_list(targets, UNIPROT, "a UniProt accession such as P35372")
     desc = (description or "").strip()
-    return Molecule(name, can, codes, ids, "given" if codes or ids or desc else "", desc)
+    source = "given" if codes or ids or desc else ""
+    return Molecule(name, can, codes, ids, [f"target:{t}" for t in ids], source, desc)
 
 
 def read_molecules(
@@ -124,15 +126,16 @@ def attach_drugbank(mols: list[Molecule], folder: str | Path) -> list[Molecule]:
         if db_id:
             entry = db.drugs.loc[db_id]
             m.atc = [c for c in _SPLIT.split(entry["atc_codes"]) if c]
-            m.targets = targets_of("|".join(prot.get(db_id, [])))
+            m.proteins = prot.get(db_id, [])  # enzymes, carriers, transporters too, as for benchmark drugs
+            m.targets = targets_of("|".join(m.proteins))
             m.description = entry["description"]
             m.source = f"DrugBank {db_id} ({how})"
     return mols
 
 
 def knowledge_of(mols: list[Molecule]) -> tuple[list[list[str]], list[list[str]]]:
-    """ATC classes (levels 1-4) and target ids per molecule, as the combined similarity reads them."""
-    return [atc_classes(";".join(m.atc)) for m in mols], [list(m.targets) for m in mols]
+    """ATC classes (levels 1-4) and 'category:uniprot' entries per molecule, as the model reads them."""
+    return [atc_classes(";".join(m.atc)) for m in mols], [list(m.proteins) for m in mols]
 
 
 def channels_used(m: Molecule, cfg) -> str:
