@@ -37,6 +37,17 @@ def test_ablate_and_compare(tmp_path):
 
     r = CliRunner().invoke(main, ["compare", str(out / "base"), str(out / "no_drug_knn")])
     assert r.exit_code == 0 and "base:graph" in r.output and "no_drug_knn:graph" in r.output
+    # paired rows against a chosen reference; the difference is the ablation table's delta (variant - base)
+    md = tmp_path / "cmp.md"
+    r = CliRunner().invoke(
+        main, ["compare", str(out / "base"), str(out / "no_drug_knn"), "--reference", "no_drug_knn:graph", "--out", md]
+    )
+    assert r.exit_code == 0, r.output
+    delta = table.set_index("variant").loc["no_drug_knn", "dsf_scc_delta"]
+    row = next(line for line in md.read_text().splitlines() if line.startswith("| no_drug_knn:graph vs base:graph"))
+    assert row.split("|")[2].strip().startswith(f"{delta:+.3f}, p=")
+    r = CliRunner().invoke(main, ["compare", str(out / "base"), str(out / "no_drug_knn"), "--reference", "x:graph"])
+    assert r.exit_code == 2 and "is not a run:method" in r.output
 
     other = tmp_path / "other"
     r = CliRunner().invoke(

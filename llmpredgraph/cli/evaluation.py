@@ -77,8 +77,22 @@ def ablate(config_path, overrides, variants, grid, out, list_only, quiet):
 
 @click.command()
 @click.argument("runs", nargs=-1, type=click.Path())
-def compare(runs):
-    """Side-by-side mean ± sd of finished runs; refuses runs whose folds differ."""
+@click.option(
+    "--reference",
+    default=None,
+    help="RUN:METHOD the others are tested against (default: the first run's graph model), e.g. cold:graph.",
+)
+@click.option("--out", type=click.Path(), default=None, help="Also write the table to this Markdown file.")
+def compare(runs, reference, out):
+    """Side-by-side mean ± sd of finished runs, with paired Wilcoxon tests against a reference.
+
+    RUNS are run folders evaluated on identical folds (same seed, folds, repeats and run_folds);
+    runs on different folds are refused. Rows are RUN:METHOD, RUN being the folder name.
+    """
+    from ..atomic import write_text
     from ..reporting.compare import compare_runs
 
-    click.echo(compare_runs(list(runs)))
+    table = compare_runs(list(runs), reference)
+    if out:
+        write_text(out, table + "\n")
+    click.echo(table)

@@ -1,4 +1,5 @@
-"""`compare`: side-by-side table of finished runs (refused when their folds differ)."""
+"""`compare`: side-by-side table of finished runs (refused when their folds differ), with paired
+Wilcoxon tests of every run:method against a reference run:method on the identical folds."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import pandas as pd
 
 from ..errors import UserError
 from ..metrics.registry import names
-from .summary import mean_sd
+from .summary import delta_p, mean_sd
 
 
-def compare_runs(folders: list[str]) -> str:
+def _load(folders: list[str]) -> list[tuple[Path, pd.DataFrame]]:
     if len(folders) < 2:
         raise UserError("compare needs at least two run folders", "pass two or more finished runs")
     ref, frames = None, []
@@ -35,11 +36,27 @@ def compare_runs(folders: list[str]) -> str:
         elif key != ref[1]:
             raise UserError(
                 f"runs {ref[0]} and {p} were evaluated on different folds",
-                "compare runs made with the same seed, fold count and run_folds",
+                "compare runs made with the same seed, fold count, repeats and run_folds",
             )
-        frames.append(df.assign(method=p.name + ":" + df["method"]))
-    summary = names("summary")
-    ms = mean_sd(pd.concat(frames, ignore_index=True), summary)
+        frames.append((p, df))
+    return frames
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """Folder names, or parent/name where two runs share a name."""
+    short = [p.name for p in paths]
+    return [f"{p.parent.name}/{p.name}" if short.count(p.name) > 1 else p.name for p in paths]
+
+
+def compare_runs(folders: list[str], reference: str | None = None) -> str:
+    """Markdown: mean ± sd per run:method, then (with a reference 'run:method', default the first
+    run's graph model) the paired difference, Wilcoxon p and folds won for every other run:method."""
+    loaded = _load(folders)
+    labels = _labels([p for p, _ in loaded])
+    long = pd.concat([df.assign(method=lab + ":" + df["method"]) for lab, (_, df) in zip(labels, loaded)])
+    long = long.reset_index(drop=True)
+    summary, key = names("summary"), names("headline")
+    ms = mean_sd(long, summary)
     lines = ["| run:method | " + " | ".join(summary) + " |", "|---|" + "---|" * len(summary)]
     for method in ms.index:
         lines.append(
@@ -47,4 +64,16 @@ def compare_runs(folders: list[str]) -> str:
             + " | ".join(f"{ms.loc[method, m + '_mean']:.3f} ± {ms.loc[method, m + '_sd']:.3f}" for m in summary)
             + " |"
         )
+    methods = list(dict.fromkeys(long["method"]))
+    ref = reference or f"{labels[0]}:graph"
+    if ref not in methods:
+        if reference is not None:
+            raise UserError(f"--reference {ref!r} is not a run:method of these runs", f"pick one of {methods}")
+        return "\n".join(lines)
+    n = long["fold"].nunique()
+    lines += ["", f"Paired against {ref} on the same {n} folds (two-sided Wilcoxon):", ""]
+    lines += ["| comparison | " + " | ".join(key) + " |", "|---|" + "---|" * len(key)]
+    for other in [m for m in methods if m != ref]:
+        lines.append(f"| {ref} vs {other} | " + " | ".join(delta_p(long, ref, other, m) for m in key) + " |")
+    lines += ["", "Cells: mean difference (first minus second), p-value, folds where the first is better."]
     return "\n".join(lines)

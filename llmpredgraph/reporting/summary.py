@@ -72,12 +72,12 @@ def summary_markdown(
     methods = list(dict.fromkeys(df["method"]))
     ref = "graph" if "graph" in methods else methods[0]  # a baselines-only run compares with its first
     for other in [m for m in methods if m != ref]:
-        lines.append(f"| {ref} vs {other} | " + " | ".join(_delta_p(df, ref, other, m) for m in key) + " |")
+        lines.append(f"| {ref} vs {other} | " + " | ".join(delta_p(df, ref, other, m) for m in key) + " |")
     if ref == "graph":
         cells = []
         for m in key:
             b = best_baseline(df, m, baselines)
-            cells.append(f"{_delta_p(df, 'graph', b, m)} ({b})" if b else "n/a")
+            cells.append(f"{delta_p(df, 'graph', b, m)} ({b})" if b else "n/a")
         lines.append("| graph vs best baseline | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -89,7 +89,7 @@ def summary_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _delta_p(df: pd.DataFrame, a: str, b: str, metric: str) -> str:
+def delta_p(df: pd.DataFrame, a: str, b: str, metric: str) -> str:
     wide = df.pivot(index="fold", columns="method", values=metric)
     delta = float((wide[a] - wide[b]).mean())
     p = paired_wilcoxon(df, a, b, metric)
