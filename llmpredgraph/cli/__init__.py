@@ -9,6 +9,7 @@ from .common import OneLineErrors
 from .data import data
 from .evaluation import ablate, compare, experiment
 from .models import embed, finetune, predict, train
+from .screen import screen
 
 
 @click.group(cls=OneLineErrors)
@@ -20,5 +21,5 @@ def main():
     """
 
 
-for command in (data, embed, finetune, experiment, ablate, compare, train, predict):
+for command in (data, embed, finetune, experiment, ablate, compare, train, predict, screen):
     main.add_command(command)

@@ -95,3 +95,17 @@ def scaffold_groups(scaffolds: list[str], groups: np.ndarray) -> np.ndarray:
     keys = [s if s else f"acyclic:{g}" for s, g in zip(scaffolds, groups)]
     comps = [(k, f"structure:{g}") for k, g in zip(keys, groups)]
     return structure_groups(comps)
+
+
+def screening_smiles(smiles: str) -> str:
+    """Canonical SMILES of the largest fragment, neutralised: the cheap standardisation of `screen`
+    (no tautomers). ValueError naming the problem when the input is not a usable molecule."""
+    if not isinstance(smiles, str) or not smiles.strip():
+        raise ValueError("empty SMILES")
+    mol = Chem.MolFromSmiles(smiles.strip())
+    if mol is None:
+        raise ValueError(f"invalid SMILES {smiles.strip()!r} (RDKit cannot parse it)")
+    if mol.GetNumHeavyAtoms() == 0:
+        raise ValueError("no heavy atoms")
+    main = max(Chem.GetMolFrags(mol, asMols=True), key=lambda f: f.GetNumHeavyAtoms())
+    return Chem.MolToSmiles(_clean(main))

@@ -39,13 +39,21 @@ def ranked_table(
             "high_frequency_prob": p["dshf"].round(4),
         }
     )
-    if rank == "lift" and np.isfinite(base).all():
-        df = df.assign(_likely=p["assoc"] >= MIN_LIKELY, _lift=p["assoc"] / base)
-        df = df.sort_values(["_likely", "_lift"], ascending=False, kind="stable").drop(columns=["_likely", "_lift"])
-    else:
-        df = df.sort_values("association_prob", ascending=False, kind="stable")
+    df = df.iloc[rank_order(p["assoc"][None], base, rank)[0]]
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df.head(top) if top else df
+
+
+def rank_order(assoc: np.ndarray, base: np.ndarray | None, rank: str) -> np.ndarray:
+    """[m, n_se] side-effect indices per molecule, best first, from association probabilities
+    assoc [m, n_se] and base rates base [n_se] (see ranked_table); ties keep side-effect order."""
+    if rank not in RANKINGS:
+        raise ValueError(f"unknown ranking {rank!r}; choose one of {', '.join(RANKINGS)}")
+    if rank == "lift" and base is not None and np.isfinite(base).all():
+        lift = assoc / base
+        # lexsort: the last key is primary; it is stable, so ties keep side-effect order
+        return np.lexsort((-lift, -(assoc >= MIN_LIKELY).astype(np.int8)), axis=-1)
+    return np.argsort(-assoc, axis=1, kind="stable")
 
 
 def benchmark_table(names: list[str], se_names: list[str], R: np.ndarray, p: dict[str, np.ndarray]) -> pd.DataFrame:

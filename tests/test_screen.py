@@ -1,0 +1,131 @@
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from llmpredgraph.cli import main
+from llmpredgraph.data.library import read_library
+from llmpredgraph.data.structures import screening_smiles
+from llmpredgraph.errors import UserError
+
+from .conftest import train_tiny_model
+from .test_cli import TINY
+
+LIBRARY = [
+    ("CCOc1ccccc1", "phenetole"),
+    ("not_a_smiles", "junk"),
+    ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", "ibuprofen"),
+    ("[Na+].CC(=O)[O-]", "sodium acetate"),  # salt: scored as acetic acid
+    ("C1CC", "broken ring"),
+    ("c1ccc2ccccc2c1", "naphthalene"),
+    ("CN1CCC[C@H]1c1cccnc1", "nicotine"),
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("model")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
+    yield train_tiny_model(root, TINY)
+    mp.undo()
+
+
+def _smi(path, rows=LIBRARY):
+    path.write_text("".join(f"{s} {n}\n" for s, n in rows))
+    return path
+
+
+def _screen(model_dir, lib, out, *extra):
+    return CliRunner().invoke(
+        main,
+        ["screen", "--model", str(model_dir), "--input", str(lib), "--out", str(out), "--quiet", *extra],
+    )
+
+
+def test_read_library_formats_and_chunks(tmp_path):
+    rows = [("CCO", "ethanol"), ("c1ccccc1", None), ("CC(=O)O", "acetic acid")]
+    frame = pd.DataFrame({"SMILES": [s for s, _ in rows], "name": [n for _, n in rows]})
+    frame.to_csv(tmp_path / "lib.csv", index=False)
+    with gzip.open(tmp_path / "lib.csv.gz", "wt") as f:
+        frame.to_csv(f, index=False)
+    frame.to_parquet(tmp_path / "lib.parquet", index=False)
+    (tmp_path / "lib.smi").write_text("CCO ethanol\nc1ccccc1\n\nCC(=O)O acetic acid\n")
+    for name in ("lib.csv", "lib.csv.gz", "lib.parquet", "lib.smi"):
+        chunks = list(read_library(tmp_path / name, chunk_size=2))
+        assert [len(c) for c in chunks] == [2, 1], name
+        df = pd.concat(chunks)
+        assert df["row"].tolist() == [0, 1, 2]
+        assert df["smiles"].tolist() == ["CCO", "c1ccccc1", "CC(=O)O"]
+        assert df["name"].tolist() == ["ethanol", "row 2", "acetic acid"], name
+    assert [len(c) for c in read_library(tmp_path / "lib.smi", 2, limit=1)] == [1]
+    pd.DataFrame({"mol": ["CCO"]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(UserError, match="no smiles column"):
+        list(read_library(tmp_path / "bad.csv", 2))
+    with pytest.raises(UserError, match="unknown file type"):
+        list(read_library(tmp_path / "lib.sdf", 2))
+
+
+def test_screening_smiles_standardises_and_explains():
+    assert screening_smiles("[Na+].CC(=O)[O-]") == "CC(=O)O"  # largest fragment, neutralised
+    assert screening_smiles("OCC") == "CCO"
+    for bad, reason in [("", "empty"), ("C1CC", "cannot parse"), ("[H][H]", "no heavy atoms")]:
+        with pytest.raises(ValueError, match=reason):
+            screening_smiles(bad)
+
+
+def test_screen_end_to_end_rejects_and_matches_predict(model_dir, tmp_path):
+    lib, out = _smi(tmp_path / "lib.smi"), tmp_path / "screen"
+    res = _screen(model_dir, lib, out, "--chunk-size", "3", "--top", "4")
+    assert res.exit_code == 0, res.output
+    assert "7 molecules in 3 parts: 5 scored, 2 rejected" in res.output
+    assert sorted(p.name for p in (out / "parts").iterdir()) == [f"part-00000{i}.parquet" for i in range(3)]
+    rejects = pd.concat(pd.read_csv(f, keep_default_na=False) for f in sorted((out / "rejects").glob("*.csv")))
+    assert rejects["molecule"].tolist() == ["junk", "broken ring"] and rejects["row"].tolist() == [1, 4]
+    assert rejects["reason"].str.contains("RDKit cannot parse").all()
+    table = pd.read_parquet(out / "parts")
+    assert table.groupby("molecule").size().to_dict() == {
+        m: 4 for m in ["phenetole", "ibuprofen", "sodium acetate", "naphthalene", "nicotine"]
+    }
+    assert (table.loc[table["molecule"] == "sodium acetate", "smiles"] == "CC(=O)O").all()
+    # the same numbers as `predict` for the same molecule (molecules in one chunk do not interact)
+    res = CliRunner().invoke(
+        main,
+        ["predict", "--model", str(model_dir), "--smiles", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "--top", "4"]
+        + ["--format", "json"],
+    )
+    want = pd.DataFrame(json.loads(res.output))
+    got = table[table["molecule"] == "ibuprofen"]
+    assert got["side_effect"].tolist() == want["side_effect"].tolist()
+    np.testing.assert_allclose(got["association_prob"], want["association_prob"], atol=1e-4)
+    np.testing.assert_allclose(got["expected_class"], want["expected_class"], atol=1e-3)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scored"] == 5 and summary["rejected"] == 2 and summary["parts_resumed"] == 0
+
+
+def test_screen_resumes_and_refuses_other_settings(model_dir, tmp_path):
+    lib, out = _smi(tmp_path / "lib.smi"), tmp_path / "screen"
+    assert _screen(model_dir, lib, out, "--chunk-size", "3", "--rank", "lift").exit_code == 0
+    before = pd.read_parquet(out / "parts")
+    (out / "parts" / "part-000002.parquet").unlink()  # as if interrupted before the last part
+    res = _screen(model_dir, lib, out, "--chunk-size", "3", "--rank", "lift")
+    assert res.exit_code == 0 and "2 parts kept from before" in res.output, res.output
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "parts"), before)
+    res = _screen(model_dir, lib, out, "--chunk-size", "3", "--rank", "association")
+    assert res.exit_code == 2 and "other settings (rank differ)" in res.output
+    res = _screen(model_dir, lib, out, "--chunk-size", "3", "--all-pairs", "--overwrite")
+    assert res.exit_code == 0, res.output
+    table = pd.read_parquet(out / "parts")
+    n_se = table["side_effect"].nunique()
+    assert len(table) == 5 * n_se and (table.groupby("molecule")["rank"].max() == n_se).all()
+
+
+def test_screen_bad_input_is_one_line_error(model_dir, tmp_path):
+    res = _screen(model_dir, tmp_path / "missing.smi", tmp_path / "o")
+    assert res.exit_code == 2 and "not found" in res.output and len(res.output.strip().splitlines()) == 1
+    (tmp_path / "lib.txt").write_text("CCO\n")
+    res = _screen(model_dir, tmp_path / "lib.txt", tmp_path / "o")
+    assert res.exit_code == 2 and "unknown file type" in res.output
