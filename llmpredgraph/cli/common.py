@@ -38,3 +38,33 @@ CONFIG = click.option(
     help="YAML config (default: built-in defaults, one repeat without nested candidates; "
     "configs/cold.yaml is the committed protocol).",
 )
+
+
+def executor_options(f):
+    """--executor / --ray-address / --ray-cpus / --ray-gpus: where the folds run."""
+    f = click.option(
+        "--ray-gpus", default=0.0, show_default=True, help="GPU fraction each Ray task declares (0 = CPU only)."
+    )(f)
+    f = click.option(
+        "--ray-cpus", default=1.0, show_default=True, help="CPU threads each Ray task declares (and uses)."
+    )(f)
+    f = click.option(
+        "--ray-address",
+        default=None,
+        help="With --executor ray: 'auto' (the cluster this machine belongs to) or HOST:PORT of a head node; "
+        "default: start a local Ray instance on this machine.",
+    )(f)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="local: folds one after another in this process; ray: each (variant, repeat, fold) is one Ray "
+        "task (pip install 'llmpredgraph[ray]'). Same run folder, resume and metrics either way.",
+    )(f)
+
+
+def build_executor(executor: str, ray_address: str | None, ray_cpus: float, ray_gpus: float):
+    from ..workflows.executor import make_executor
+
+    return make_executor(executor, ray_address, ray_cpus, ray_gpus)

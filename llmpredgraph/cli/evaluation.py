@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CONFIG, OVERRIDE
+from .common import CONFIG, OVERRIDE, build_executor, executor_options
 
 
 @click.command()
@@ -14,7 +14,8 @@ from .common import CONFIG, OVERRIDE
 @click.option("--resume", is_flag=True, help="Continue an interrupted run at its next unfinished fold.")
 @click.option("--overwrite", is_flag=True, help="Delete an existing run folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def experiment(config_path, overrides, out, resume, overwrite, quiet):
+@executor_options
+def experiment(config_path, overrides, out, resume, overwrite, quiet, executor, ray_address, ray_cpus, ray_gpus):
     """Graph model, plain MLP and baselines on identical folds.
 
     protocol.kind picks the folds: cold (configs/cold.yaml) holds out 10% of the drugs per fold,
@@ -37,6 +38,7 @@ def experiment(config_path, overrides, out, resume, overwrite, quiet):
         overwrite=overwrite,
         progress=not quiet,
         command="llmpredgraph " + " ".join(sys.argv[1:]),
+        executor=build_executor(executor, ray_address, ray_cpus, ray_gpus),
     )
     click.echo((folder / "summary.md").read_text())
     click.echo(f"results in {folder}")
@@ -56,7 +58,8 @@ def experiment(config_path, overrides, out, resume, overwrite, quiet):
 @click.option("--out", type=click.Path(), default=None, help="Ablation folder (default: runs/ablate-<config name>).")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in variants and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def ablate(config_path, overrides, variants, grid, out, list_only, quiet):
+@executor_options
+def ablate(config_path, overrides, variants, grid, out, list_only, quiet, executor, ray_address, ray_cpus, ray_gpus):
     """Run variants of a base config on identical folds (finished variants are reused) and write
     ablation.md/.csv with deltas vs base, paired Wilcoxon p-values and a forest plot."""
     from ..config import load_config
@@ -69,7 +72,9 @@ def ablate(config_path, overrides, variants, grid, out, list_only, quiet):
     cfg = load_config(config_path, list(overrides))
     chosen = resolve_variants(list(variants) or ["required"], grid)
     folder = out or f"runs/ablate-{cfg.name}"
-    run_ablation(cfg, chosen, folder, progress=not quiet)
+    run_ablation(
+        cfg, chosen, folder, progress=not quiet, executor=build_executor(executor, ray_address, ray_cpus, ray_gpus)
+    )
     from pathlib import Path
 
     click.echo((Path(folder) / "ablation.md").read_text())

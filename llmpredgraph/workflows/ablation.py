@@ -12,7 +12,7 @@ from ..config import Config, from_dict, set_path
 from ..errors import UserError
 from ..reporting.ablation import ablation_markdown, ablation_table, forest_plot
 from ..reporting.summary import metrics_frame
-from .experiment import load_fold_metrics, run_experiment
+from .experiment import load_fold_metrics, plan_experiment, run_plans
 
 _OFF_MLP = {"model.message_passing": False, "model.label_propagation": False}
 VARIANTS: dict[str, dict] = {
@@ -113,14 +113,25 @@ def variant_config(base: Config, overrides: dict) -> Config:
 
 
 def run_ablation(
-    base: Config, variants: dict[str, dict], out: str | Path, resume: bool = True, progress: bool = True
+    base: Config,
+    variants: dict[str, dict],
+    out: str | Path,
+    resume: bool = True,
+    progress: bool = True,
+    executor=None,
 ) -> pd.DataFrame:
+    """Every variant on the base's folds; with a Ray executor every (variant, fold) is one task."""
     out = Path(out)
+    plans = {
+        name: plan_experiment(
+            variant_config(base, ov).model_copy(update={"name": f"{base.name}-{name}"}), out / name, resume=resume
+        )
+        for name, ov in variants.items()
+    }
+    run_plans(list(plans.values()), executor, progress)
     per_variant = {}
-    for name, ov in variants.items():
-        cfg = variant_config(base, ov).model_copy(update={"name": f"{base.name}-{name}"})
-        folder = run_experiment(cfg, out / name, resume=resume, progress=progress)
-        df = metrics_frame(load_fold_metrics(folder))
+    for name, plan in plans.items():
+        df = metrics_frame(load_fold_metrics(plan.out))
         per_variant[name] = df[df["method"] == "graph"].assign(method=name)
     table = ablation_table(pd.concat(per_variant.values(), ignore_index=True))
     write_with(out / "ablation.csv", lambda p: table.to_csv(p, index=False))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ from ..reporting import plots
 from ..reporting.subgroups import subgroup_frame, subgroup_markdown
 from ..reporting.summary import metrics_frame, summary_markdown
 from ..runtime import seed_everything, set_threads
+from .executor import LocalExecutor
 
 
 def prepare_run_folder(out: Path, cfg: Config, resume: bool, overwrite: bool) -> None:
@@ -52,20 +55,29 @@ def _fold_done(folder: Path) -> bool:
     return (folder / "metrics.json").is_file()
 
 
-def run_experiment(
-    cfg: Config,
-    out: str | Path,
-    resume: bool = False,
-    overwrite: bool = False,
-    progress: bool = True,
-    command: str | None = None,
-) -> Path:
+@dataclass
+class Plan:
+    """One experiment's run folder, protocol and the folds still to run."""
+
+    cfg: Config
+    out: Path
+    protocol: Any
+    folds: list
+    todo: list[int]
+    command: str | None = None
+    inputs: Any = None
+    seconds: float = 0.0
+
+
+def plan_experiment(
+    cfg: Config, out: str | Path, resume: bool = False, overwrite: bool = False, command: str | None = None
+) -> Plan:
+    """Prepare the run folder (config.yaml, folds.json) and list the unfinished folds."""
     out = Path(out)
     prepare_run_folder(out, cfg, resume, overwrite)
     seed_everything(cfg.seed)
     set_threads(cfg.threads)
-    bench = load_benchmark(cfg.data)
-    protocol = make_protocol(bench, cfg)
+    protocol = make_protocol(load_benchmark(cfg.data), cfg)
     folds = protocol.folds()
     write_json(out / "folds.json", protocol.record(folds))
     wanted = cfg.protocol.run_folds if cfg.protocol.run_folds is not None else list(range(len(folds)))
@@ -74,19 +86,54 @@ def run_experiment(
         raise UserError(
             f"protocol.run_folds has fold(s) {bad} outside 0..{len(folds) - 1}", "list existing fold numbers"
         )
-    inputs = None
-    t0 = time.perf_counter()
-    for k in progress_bar(wanted, desc="folds", enabled=progress):
-        folder = out / "folds" / f"fold_{k}"
-        if _fold_done(folder):
-            continue  # resume: finished folds are kept as they are
-        if inputs is None:
-            inputs = load_inputs(bench, cfg, progress)
-        res = run_fold(protocol, folds[k], inputs, progress=progress)
-        write_fold(folder, res, bench, inputs, cfg, k)
-    elapsed = time.perf_counter() - t0
-    finalize(out, cfg, command, elapsed)
-    return out
+    todo = [k for k in wanted if not _fold_done(out / "folds" / f"fold_{k}")]  # resume: finished folds stay
+    return Plan(cfg, out, protocol, folds, todo, command)
+
+
+def _fold_task(shared: list, item: tuple[int, int]) -> FoldResult:
+    """One fold of one plan; the same function runs in this process or in a Ray worker."""
+    i, k = item
+    protocol, folds, inputs, progress, threads = shared[i]
+    set_threads(threads)
+    return run_fold(protocol, folds[k], inputs, progress=progress)
+
+
+def run_plans(plans: list[Plan], executor=None, progress: bool = True) -> None:
+    """Run every unfinished fold of every plan on the executor (local: in order), write each fold
+    folder as its result arrives, then finalize each run folder."""
+    executor = executor or LocalExecutor()
+    inner = progress and executor.inner_progress
+    for plan in plans:
+        if plan.todo:
+            plan.inputs = load_inputs(plan.protocol.bench, plan.cfg, progress)
+    # a Ray task uses the threads it declared unless the config sets them
+    threads = [p.cfg.threads or getattr(executor, "threads", None) for p in plans]
+    shared = [(p.protocol, p.folds, p.inputs, inner, t) for p, t in zip(plans, threads)]
+    items = [(i, k) for i, p in enumerate(plans) for k in p.todo]
+    last = time.perf_counter()
+    with progress_bar(total=len(items), desc="folds", enabled=progress) as pbar:
+        for (i, k), res in executor.map(_fold_task, shared, items):
+            plan = plans[i]
+            write_fold(plan.out / "folds" / f"fold_{k}", res, plan.protocol.bench, plan.inputs, plan.cfg, k)
+            now = time.perf_counter()
+            plan.seconds, last = plan.seconds + now - last, now
+            pbar.update(1)
+    for plan in plans:
+        finalize(plan.out, plan.cfg, plan.command, plan.seconds)
+
+
+def run_experiment(
+    cfg: Config,
+    out: str | Path,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    command: str | None = None,
+    executor=None,
+) -> Path:
+    plan = plan_experiment(cfg, out, resume, overwrite, command)
+    run_plans([plan], executor, progress)
+    return plan.out
 
 
 def write_fold(folder: Path, res: FoldResult, bench, inputs, cfg: Config, k: int) -> None:
