@@ -68,3 +68,13 @@ def build_executor(executor: str, ray_address: str | None, ray_cpus: float, ray_
     from ..workflows.executor import make_executor
 
     return make_executor(executor, ray_address, ray_cpus, ray_gpus)
+
+
+TRACK = click.option(
+    "--track",
+    type=click.Choice(["none", "mlflow"]),
+    default="none",
+    show_default=True,
+    help="Also log to MLflow (pip install 'llmpredgraph[track]'): config as params, per-fold and summary "
+    "metrics, plots, or the model folder; store: $MLFLOW_TRACKING_URI, else runs/mlruns.",
+)

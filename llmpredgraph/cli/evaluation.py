@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CONFIG, OVERRIDE, build_executor, executor_options
+from .common import CONFIG, OVERRIDE, TRACK, build_executor, executor_options
 
 
 @click.command()
@@ -15,7 +15,8 @@ from .common import CONFIG, OVERRIDE, build_executor, executor_options
 @click.option("--overwrite", is_flag=True, help="Delete an existing run folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @executor_options
-def experiment(config_path, overrides, out, resume, overwrite, quiet, executor, ray_address, ray_cpus, ray_gpus):
+@TRACK
+def experiment(config_path, overrides, out, resume, overwrite, quiet, executor, ray_address, ray_cpus, ray_gpus, track):
     """Graph model, plain MLP and baselines on identical folds.
 
     protocol.kind picks the folds: cold (configs/cold.yaml) holds out 10% of the drugs per fold,
@@ -42,6 +43,10 @@ def experiment(config_path, overrides, out, resume, overwrite, quiet, executor, 
     )
     click.echo((folder / "summary.md").read_text())
     click.echo(f"results in {folder}")
+    if track != "none":
+        from ..workflows.tracking import track_saved
+
+        click.echo(f"logged to MLflow run {track_saved(folder, 'experiment', track)}")
 
 
 @click.command()
@@ -59,7 +64,10 @@ def experiment(config_path, overrides, out, resume, overwrite, quiet, executor, 
 @click.option("--list", "list_only", is_flag=True, help="List the built-in variants and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @executor_options
-def ablate(config_path, overrides, variants, grid, out, list_only, quiet, executor, ray_address, ray_cpus, ray_gpus):
+@TRACK
+def ablate(
+    config_path, overrides, variants, grid, out, list_only, quiet, executor, ray_address, ray_cpus, ray_gpus, track
+):
     """Run variants of a base config on identical folds (finished variants are reused) and write
     ablation.md/.csv with deltas vs base, paired Wilcoxon p-values and a forest plot."""
     from ..config import load_config
@@ -78,6 +86,13 @@ def ablate(config_path, overrides, variants, grid, out, list_only, quiet, execut
     from pathlib import Path
 
     click.echo((Path(folder) / "ablation.md").read_text())
+    if track != "none":
+        from ..workflows.tracking import track_saved
+
+        for name in chosen:  # one MLflow run per variant, in the base config's experiment
+            click.echo(
+                f"{name}: logged to MLflow run {track_saved(Path(folder) / name, 'experiment', track, cfg.name)}"
+            )
 
 
 @click.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CONFIG, OVERRIDE
+from .common import CONFIG, OVERRIDE, TRACK
 
 
 @click.command()
@@ -53,7 +53,8 @@ def finetune(config_path, overrides, fold, out):
     help="Shorthand for --set protocol.kind=...: cold (new molecules) or warm (completion of known drugs).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def train(config_path, overrides, protocol, out, quiet):
+@TRACK
+def train(config_path, overrides, protocol, out, quiet, track):
     """Train on all known pairs of every learnable drug and save a model folder for `predict`.
 
     A cold config (default) gives a model for new molecules; a warm one (configs/warm.yaml, or
@@ -67,6 +68,10 @@ def train(config_path, overrides, protocol, out, quiet):
     click.echo(
         f"model saved to {info['out']} (best epoch {info['best_epoch']}, validation score {info['best_val_score']:.3f})"
     )
+    if track != "none":
+        from ..workflows.tracking import track_saved
+
+        click.echo(f"logged to MLflow run {track_saved(info['out'], 'model', track)}")
 
 
 @click.command()
