@@ -64,3 +64,15 @@ def train_tiny_model(root, config_text: str):
     res = CliRunner().invoke(main, ["train", "--config", str(cfg), "--out", str(root / "m"), "--quiet"])
     assert res.exit_code == 0, res.output
     return root / "m"
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny cold model trained once per test module (tests/test_cli.TINY)."""
+    from .test_cli import TINY
+
+    root = tmp_path_factory.mktemp("model")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
+    yield train_tiny_model(root, TINY)
+    mp.undo()

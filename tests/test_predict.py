@@ -2,23 +2,12 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 from click.testing import CliRunner
 
 from llmpredgraph.cli import main
 
-from .conftest import train_tiny_model
 from .test_cli import TINY
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("model")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
-    yield train_tiny_model(root, TINY)
-    mp.undo()
 
 
 def _invoke(*args):

@@ -11,9 +11,6 @@ from llmpredgraph.data.library import read_library
 from llmpredgraph.data.structures import screening_smiles
 from llmpredgraph.errors import UserError
 
-from .conftest import train_tiny_model
-from .test_cli import TINY
-
 LIBRARY = [
     ("CCOc1ccccc1", "phenetole"),
     ("not_a_smiles", "junk"),
@@ -23,15 +20,6 @@ LIBRARY = [
     ("c1ccc2ccccc2c1", "naphthalene"),
     ("CN1CCC[C@H]1c1cccnc1", "nicotine"),
 ]
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("model")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
-    yield train_tiny_model(root, TINY)
-    mp.undo()
 
 
 def _smi(path, rows=LIBRARY):

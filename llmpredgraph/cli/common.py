@@ -40,6 +40,11 @@ CONFIG = click.option(
 )
 
 
+def choice_option(flag: str, choices: list[str], help: str):
+    """An option taking one of `choices`, the first being the default."""
+    return click.option(flag, type=click.Choice(choices), default=choices[0], show_default=True, help=help)
+
+
 def executor_options(f):
     """--executor / --ray-address / --ray-cpus / --ray-gpus: where the folds run."""
     f = click.option(
@@ -54,12 +59,10 @@ def executor_options(f):
         help="With --executor ray: 'auto' (the cluster this machine belongs to) or HOST:PORT of a head node; "
         "default: start a local Ray instance on this machine.",
     )(f)
-    return click.option(
+    return choice_option(
         "--executor",
-        type=click.Choice(["local", "ray"]),
-        default="local",
-        show_default=True,
-        help="local: folds one after another in this process; ray: each (variant, repeat, fold) is one Ray "
+        ["local", "ray"],
+        "local: folds one after another in this process; ray: each (variant, repeat, fold) is one Ray "
         "task (pip install 'llmpredgraph[ray]'). Same run folder, resume and metrics either way.",
     )(f)
 
@@ -70,11 +73,9 @@ def build_executor(executor: str, ray_address: str | None, ray_cpus: float, ray_
     return make_executor(executor, ray_address, ray_cpus, ray_gpus)
 
 
-TRACK = click.option(
+TRACK = choice_option(
     "--track",
-    type=click.Choice(["none", "mlflow"]),
-    default="none",
-    show_default=True,
-    help="Also log to MLflow (pip install 'llmpredgraph[track]'): config as params, per-fold and summary "
+    ["none", "mlflow"],
+    "Also log to MLflow (pip install 'llmpredgraph[track]'): config as params, per-fold and summary "
     "metrics, plots, or the model folder; store: $MLFLOW_TRACKING_URI, else runs/mlruns.",
 )
