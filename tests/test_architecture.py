@@ -12,11 +12,11 @@ ROOT = Path(__file__).resolve().parents[1] / "llmpredgraph"
 # packages that share a layer stay independent of each other.
 LAYERS = [
     {"__init__", "errors", "paths", "atomic", "units", "runtime", "progress"},
-    {"config"},
+    {"config", "devices"},
     {"data"},
     {"encoders", "metrics"},
     {"contrastive", "graph", "reporting"},
-    {"pipeline", "baselines"},
+    {"pipeline", "baselines", "pretraining"},
     {"protocols"},
     {"workflows"},
     {"cli", "benchmarking"},

@@ -9,6 +9,7 @@ from .common import OneLineErrors
 from .data import data
 from .evaluation import ablate, compare, experiment
 from .models import embed, finetune, predict, train
+from .pretrain import pretrain
 from .screen import screen
 
 
@@ -21,5 +22,5 @@ def main():
     """
 
 
-for command in (data, embed, finetune, experiment, ablate, compare, train, predict, screen):
+for command in (data, embed, finetune, experiment, ablate, compare, train, predict, screen, pretrain):
     main.add_command(command)

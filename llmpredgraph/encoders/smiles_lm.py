@@ -85,37 +85,43 @@ def smiles_lm_identity(name: str) -> str:
     return f"smiles-lm:{name}:{weights_hash(where) if local else 'hub'}"
 
 
-def load_smiles_lm(name: str):
-    """(tokenizer, model). Refuses checkpoints whose encoder weights would be newly initialised."""
-    from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
+def load_smiles_lm(name: str, masked_lm: bool = False):
+    """(tokenizer, model): the encoder, or with masked_lm the model with its MLM head (for `pretrain`;
+    a checkpoint without head weights gets a new head). Refuses checkpoints whose encoder weights
+    would be newly initialised."""
+    from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer, BertConfig, BertForMaskedLM, BertModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()  # the MLM head's unused weights are expected; missing ones are checked below
 
     where, local = resolve_model(name, "chem")
+    kw = {} if masked_lm else {"add_pooling_layer": False}
     try:
         if local and _is_bare_bert(Path(where)):
             # Config without model_type (rxnfp's MLM BERT): AutoModel cannot infer it.
             config = BertConfig.from_json_file(str(Path(where) / "config.json"))
             tok = regex_bert_tokenizer(Path(where) / "vocab.txt")
-            model, info = BertModel.from_pretrained(
-                where, config=config, add_pooling_layer=False, output_loading_info=True
-            )
+            cls = BertForMaskedLM if masked_lm else BertModel
+            model, info = cls.from_pretrained(where, config=config, output_loading_info=True, **kw)
         else:
             hub = {"local_files_only": True} if offline() else {}
             tok = AutoTokenizer.from_pretrained(where, **hub)
-            model, info = AutoModel.from_pretrained(where, add_pooling_layer=False, output_loading_info=True, **hub)
+            cls = AutoModelForMaskedLM if masked_lm else AutoModel
+            model, info = cls.from_pretrained(where, output_loading_info=True, **kw, **hub)
     except UserError:
         raise
     except (OSError, ValueError) as exc:
         raise offline_error(name, "chem", exc) from None
-    missing = [k for k in info.get("missing_keys", []) if "pooler" not in k]
+    head = ("cls.", "lm_head.")  # an MLM head may be new; the encoder may not
+    missing = [k for k in info.get("missing_keys", []) if "pooler" not in k and not k.startswith(head)]
     if missing:
         raise UserError(
             f"model {name!r} would newly initialise {len(missing)} encoder weights (e.g. {missing[0]})",
             "use a checkpoint pretrained for this architecture",
         )
+    if masked_lm:
+        model.new_head = any(k.startswith(head) for k in info.get("missing_keys", []))
     return tok, model
 
 
