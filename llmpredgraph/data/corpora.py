@@ -42,3 +42,29 @@ def corpus_smiles(name: str, limit: int | None = None) -> list[str]:
     if not out:
         raise UserError(f"corpus {name!r} has no SMILES", "check the file's smiles column")
     return out
+
+
+TEXT_CORPORA = ("benchmark-texts",)
+
+
+def corpus_texts(name: str, limit: int | None = None, data: str | None = None) -> list[str]:
+    """Texts for the text encoder's MLM: `benchmark-texts` (every drug's circularity-guarded DrugBank
+    text and every side effect's MedDRA text, from the processed benchmark; no labels) or a .txt file
+    with one text per line. Distinct, non-empty, at most `limit`."""
+    if name == "benchmark-texts":
+        from .load import load_benchmark
+
+        bench = load_benchmark(data)
+        texts = bench.drug_texts_of("guarded") + bench.se_texts
+    else:
+        path = Path(name)
+        if not path.is_file() or path.suffix != ".txt":
+            raise UserError(
+                f"text corpus {name!r} is neither benchmark-texts nor an existing .txt file",
+                "pass --corpus benchmark-texts or a .txt file with one text per line",
+            )
+        texts = path.read_text(encoding="utf-8").splitlines()
+    out = list(dict.fromkeys(t.strip() for t in texts if isinstance(t, str) and t.strip()))[:limit]
+    if not out:
+        raise UserError(f"text corpus {name!r} has no texts", "check the file")
+    return out

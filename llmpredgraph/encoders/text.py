@@ -36,3 +36,30 @@ class TextEncoder(Encoder):
             list(inputs), batch_size=self.batch_size, show_progress_bar=progress, convert_to_numpy=True
         )
         return np.asarray(vecs, dtype=np.float32)
+
+
+def load_text_mlm(name: str):
+    """(tokenizer, masked-LM model, the sentence-transformers folder) of a local text model, for
+    `pretrain --encoder text`: the folder's transformer under a new MLM head (sentence models such
+    as MiniLM ship none)."""
+    from sentence_transformers import SentenceTransformer
+    from transformers import AutoModelForMaskedLM
+    from transformers.utils import logging as hf_logging
+
+    from ..errors import UserError
+
+    hf_logging.set_verbosity_error()
+    where, local = resolve_model(name, "text")
+    if not local:
+        raise UserError(
+            f"text pretraining needs a local sentence-transformers folder, and {name!r} is not one",
+            "use all-MiniLM-L6-v2 (installed) or a downloaded model folder",
+        )
+    st = SentenceTransformer(where, device="cpu")
+    base = st[0].auto_model
+    model = AutoModelForMaskedLM.from_config(base.config)
+    missing, _ = model.base_model.load_state_dict(base.state_dict(), strict=False)  # the pooler is not needed
+    if missing:
+        raise UserError(f"text model {name!r} does not fit a masked-LM head ({missing[0]})", "use a BERT-like model")
+    model.new_head = True
+    return st.tokenizer, model, where

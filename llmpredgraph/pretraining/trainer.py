@@ -19,9 +19,10 @@ import torch
 from torch import nn
 
 from ..atomic import atomic_path, write_json, write_with
-from ..data.corpora import corpus_smiles
+from ..data.corpora import corpus_smiles, corpus_texts
 from ..devices import resolve_device
 from ..encoders.smiles_lm import load_smiles_lm, pool, substitute_unknown_atoms
+from ..encoders.text import load_text_mlm
 from ..errors import UserError
 from ..progress import bar
 from .descriptors import descriptor_matrix, descriptor_names, standardise, standardiser
@@ -30,9 +31,9 @@ from .objectives import mask_tokens, r2_per_target
 
 @dataclass
 class PretrainSettings:
-    objective: str = "mlm"  # mlm | mtr
-    model: str = "rxnfp-bert"  # alias, local folder or hub id of the SMILES encoder
-    corpus: str = "chembl-drugs"  # moses | chembl-drugs | a .smi/.csv/.parquet file
+    objective: str = "mlm"  # mlm | mtr (drug encoder only)
+    model: str = "rxnfp-bert"  # alias, local folder or hub id of the encoder
+    corpus: str = "chembl-drugs"  # drug: moses | chembl-drugs | .smi/.csv/.parquet; text: benchmark-texts | .txt
     limit: int | None = 20_000  # first N distinct SMILES of the corpus
     steps: int = 500
     batch_size: int = 32
@@ -48,10 +49,15 @@ class PretrainSettings:
     checkpoint_every: int = 100
     seed: int = 0
     device: str = "cpu"  # cpu | cuda | auto
+    encoder: str = "drug"  # drug (SMILES LM) | text (sentence model, MLM on drug and side-effect texts)
 
     def check(self) -> None:
         if self.objective not in ("mlm", "mtr"):
             raise UserError(f"unknown objective {self.objective!r}", "choose --objective mlm or --objective mtr")
+        if self.encoder not in ("drug", "text"):
+            raise UserError(f"unknown encoder {self.encoder!r}", "choose --encoder drug or --encoder text")
+        if self.encoder == "text" and self.objective != "mlm":
+            raise UserError("the text encoder pretrains with MLM only", "use --objective mlm with --encoder text")
         for key in ("steps", "batch_size", "max_length", "eval_every", "checkpoint_every"):
             if getattr(self, key) < 1:
                 raise UserError(f"{key} must be at least 1 (got {getattr(self, key)})", f"pass a positive {key}")
@@ -112,9 +118,13 @@ def pretrain(settings: PretrainSettings, out: str | Path, progress: bool = True,
     write_json(record_path, {"settings": asdict(s), "finished": False})
 
     torch.manual_seed(s.seed)
-    smiles = corpus_smiles(s.corpus, s.limit)
-    train, val = _split(smiles, s)
-    tok, lm = load_smiles_lm(s.model, masked_lm=s.objective == "mlm")
+    st_folder = None
+    if s.encoder == "text":
+        train, val = _split(corpus_texts(s.corpus, s.limit), s)
+        tok, lm, st_folder = load_text_mlm(s.model)
+    else:
+        train, val = _split(corpus_smiles(s.corpus, s.limit), s)
+        tok, lm = load_smiles_lm(s.model, masked_lm=s.objective == "mlm")
     targets = {}
     if s.objective == "mtr":
         n_tr = len(train)
@@ -221,7 +231,7 @@ def pretrain(settings: PretrainSettings, out: str | Path, progress: bool = True,
             if done == stop_at:
                 return {"settings": asdict(s), "finished": False, "step": done}
     seconds += time.perf_counter() - t0
-    _save_encoder(model, tok, s, out / "model")
+    _save_encoder(model, tok, s, out / "model", st_folder)
     frame = pd.DataFrame(curve)
     write_with(out / "curve.csv", lambda p: frame.to_csv(p, index=False))
     _plot_curve(frame, metric, out / "curve.png")
@@ -250,11 +260,17 @@ def _autocast(device: torch.device):
     )
 
 
-def _save_encoder(model: Pretrainer, tok, s: PretrainSettings, folder: Path) -> None:
-    """The tuned encoder as a model folder the SMILES encoder loads (LoRA merged into the weights);
-    a regex-vocabulary BERT keeps rxnfp's layout (config without model_type, vocab.txt)."""
+def _save_encoder(model: Pretrainer, tok, s: PretrainSettings, folder: Path, st_folder: str | None = None) -> None:
+    """The tuned encoder as a model folder its encoder loads (LoRA merged into the weights): a
+    regex-vocabulary BERT keeps rxnfp's layout (config without model_type, vocab.txt); a text model
+    is the original sentence-transformers folder with the tuned transformer weights."""
     lm = model.lm.merge_and_unload() if s.lora else model.lm
     with atomic_path(folder, is_dir=True) as tmp:
+        if st_folder is not None:
+            shutil.copytree(st_folder, tmp, dirs_exist_ok=True)
+            lm.base_model.save_pretrained(tmp)  # the encoder without the MLM head, as the folder had it
+            (tmp / "pytorch_model.bin").unlink(missing_ok=True)  # stale weights would shadow the tuned ones
+            return
         lm.save_pretrained(tmp)
         if getattr(tok, "smiles_regex_vocab", False):
             cfg = json.loads((tmp / "config.json").read_text())
@@ -266,9 +282,6 @@ def _save_encoder(model: Pretrainer, tok, s: PretrainSettings, folder: Path) -> 
             tok.save_pretrained(tmp)
         if model.head is not None:
             torch.save({"head": model.head.state_dict(), "names": descriptor_names()}, tmp / "mtr_head.pt")
-    if not (folder / "config.json").is_file():
-        shutil.rmtree(folder, ignore_errors=True)
-        raise UserError(f"could not write the model folder {folder}", "check the disk space and rerun")
 
 
 def _plot_curve(frame: pd.DataFrame, metric: str, path: Path) -> None:
