@@ -139,3 +139,23 @@ def test_finetune_projection_and_embed_on_tiny(tiny_config, tmp_path):
     assert res.exit_code == 0 and "drugs: 20 x 16" in res.output
     res = _run("embed", "--config", str(tiny_config))
     assert "2 hit(s), 0 miss(es)" in res.output
+
+
+def test_every_shipped_config_is_valid_and_the_default_uses_knowledge():
+    from pathlib import Path
+
+    from llmpredgraph.config import load_config
+
+    folder = Path(__file__).resolve().parents[1] / "configs"
+    configs = {p.stem: load_config(p) for p in sorted(folder.glob("*.yaml"))}
+    assert {"cold", "cold_structure", "warm", "scaffold"} <= set(configs)
+    cold, structure = configs["cold"], configs["cold_structure"]
+    assert cold.graph.knn_similarity == "combined" and "knn_offset_combined" in cold.baselines
+    assert structure.graph.knn_similarity == "fingerprint" and structure.protocol.with_mlp
+    # the same folds: only the similarity, the methods run and the baseline grids differ
+    assert (cold.seed, cold.protocol.folds, cold.protocol.repeats, cold.protocol.grouping) == (
+        structure.seed,
+        structure.protocol.folds,
+        structure.protocol.repeats,
+        structure.protocol.grouping,
+    )
