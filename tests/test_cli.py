@@ -159,3 +159,25 @@ def test_every_shipped_config_is_valid_and_the_default_uses_knowledge():
         structure.protocol.repeats,
         structure.protocol.grouping,
     )
+
+
+def test_a_fold_finished_by_another_process_after_planning_is_kept(tiny_config, tmp_path):
+    """Two processes may share a run folder's folds (e.g. one with run_folds reversed): a fold that
+    appears after this run was planned is kept, not recomputed."""
+    import shutil
+
+    from llmpredgraph.config import load_config
+    from llmpredgraph.workflows.experiment import plan_experiment, run_plans
+
+    cfg = load_config(tiny_config, ["protocol.run_folds=[0,1]", "protocol.with_mlp=false"])
+    other = tmp_path / "other"
+    run_plans([plan_experiment(cfg, other)], progress=False)
+    plan = plan_experiment(cfg, tmp_path / "run")
+    assert plan.todo == [0, 1]
+    shutil.copytree(other / "folds" / "fold_1", tmp_path / "run" / "folds" / "fold_1")
+    (tmp_path / "run" / "folds" / "fold_1" / "marker").write_text("from the other process")
+    run_plans([plan], progress=False)
+    assert (tmp_path / "run" / "folds" / "fold_1" / "marker").is_file()
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text()) == json.loads(
+        (other / "metrics.json").read_text()
+    )

@@ -93,7 +93,9 @@ def plan_experiment(
 def _fold_task(shared: list, item: tuple[int, int]) -> FoldResult:
     """One fold of one plan; the same function runs in this process or in a Ray worker."""
     i, k = item
-    protocol, folds, inputs, progress, threads = shared[i]
+    protocol, folds, inputs, progress, threads, out = shared[i]
+    if _fold_done(out / "folds" / f"fold_{k}"):
+        return None  # finished meanwhile by another process sharing the run folder: keep it
     set_threads(threads)
     return run_fold(protocol, folds[k], inputs, progress=progress)
 
@@ -108,13 +110,14 @@ def run_plans(plans: list[Plan], executor=None, progress: bool = True) -> None:
             plan.inputs = load_inputs(plan.protocol.bench, plan.cfg, progress)
     # a Ray task uses the threads it declared unless the config sets them
     threads = [p.cfg.threads or getattr(executor, "threads", None) for p in plans]
-    shared = [(p.protocol, p.folds, p.inputs, inner, t) for p, t in zip(plans, threads)]
+    shared = [(p.protocol, p.folds, p.inputs, inner, t, p.out) for p, t in zip(plans, threads)]
     items = [(i, k) for i, p in enumerate(plans) for k in p.todo]
     last = time.perf_counter()
     with progress_bar(total=len(items), desc="folds", enabled=progress) as pbar:
         for (i, k), res in executor.map(_fold_task, shared, items):
             plan = plans[i]
-            write_fold(plan.out / "folds" / f"fold_{k}", res, plan.protocol.bench, plan.inputs, plan.cfg, k)
+            if res is not None:
+                write_fold(plan.out / "folds" / f"fold_{k}", res, plan.protocol.bench, plan.inputs, plan.cfg, k)
             now = time.perf_counter()
             plan.seconds, last = plan.seconds + now - last, now
             pbar.update(1)
