@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import click
 
+from .common import choice_option
+
 
 @click.command()
-@click.option(
+@choice_option(
     "--encoder",
-    type=click.Choice(["drug", "text"]),
-    default="drug",
-    show_default=True,
-    help="drug: the SMILES LM; text: the sentence model (MLM, best with --lora) on drug and side-effect texts.",
+    ["drug", "text"],
+    "drug: the SMILES LM; text: the sentence model (MLM, best with --lora) on drug and side-effect texts.",
 )
-@click.option(
+@choice_option(
     "--objective",
-    type=click.Choice(["mlm", "mtr"]),
-    default="mlm",
-    show_default=True,
-    help="mlm: masked-token modelling (held-out perplexity); mtr: regression of ~210 standardised RDKit "
+    ["mlm", "mtr"],
+    "mlm: masked-token modelling (held-out perplexity); mtr: regression of ~210 standardised RDKit "
     "descriptors from the pooled encoding (held-out mean R²), the ChemBERTa-2 MTR recipe.",
 )
 @click.option(

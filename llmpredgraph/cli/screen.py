@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .common import choice_option
+
 
 @click.command()
 @click.option("--model", "model_dir", default="models/default", show_default=True, type=click.Path())
@@ -18,13 +20,7 @@ import click
 @click.option("--chunk-size", default=1000, show_default=True, help="Molecules read, scored and written at a time.")
 @click.option("--top", default=20, show_default=True, help="Side effects kept per molecule.")
 @click.option("--all-pairs", is_flag=True, help="Keep every side effect of every molecule (994 rows per molecule).")
-@click.option(
-    "--rank",
-    type=click.Choice(["association", "lift"]),
-    default="association",
-    show_default=True,
-    help="Order of the kept side effects, as in `predict`.",
-)
+@choice_option("--rank", ["association", "lift"], "Order of the kept side effects, as in `predict`.")
 @click.option("--limit", type=int, default=None, help="Only the first N molecules of the library.")
 @click.option("--overwrite", is_flag=True, help="Delete an existing screen folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
