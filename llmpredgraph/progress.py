@@ -28,6 +28,17 @@ class LineWriter(io.TextIOBase):
         self.stream.flush()
 
 
+class LogBar(tqdm):
+    """Off a terminal: postfix and description changes wait for the next periodic line instead of
+    forcing one each (a training loop sets its postfix every few seconds)."""
+
+    def set_postfix(self, ordered_dict=None, refresh=True, **kwargs):
+        super().set_postfix(ordered_dict, refresh=False, **kwargs)
+
+    def set_description(self, desc=None, refresh=True):
+        super().set_description(desc, refresh=False)
+
+
 def bar(iterable=None, *, desc: str = "", enabled: bool = True, stream=None, **kwargs) -> tqdm:
     """tqdm over `iterable` (disabled when not `enabled`); plain periodic lines off a terminal."""
     stream = stream if stream is not None else sys.stderr
@@ -36,7 +47,7 @@ def bar(iterable=None, *, desc: str = "", enabled: bool = True, stream=None, **k
     if hasattr(stream, "isatty") and stream.isatty():
         return tqdm(iterable, desc=desc, file=stream, **kwargs)
     kwargs.pop("leave", None)  # a finished line is kept in a log
-    return tqdm(
+    return LogBar(
         iterable,
         desc=desc,
         file=LineWriter(stream),

@@ -111,6 +111,13 @@ def test_progress_off_a_terminal_writes_whole_lines():
     assert "\r" not in text and text.endswith("\n")
     lines = text.splitlines()
     assert 1 <= len(lines) <= 3 and lines[-1].startswith("work: 100%") and "500/500" in lines[-1]
+    chatty = io.StringIO()  # a loop that sets its postfix every step still gets periodic lines only
+    with bar(total=300, desc="train", stream=chatty) as b:
+        for i in range(300):
+            b.set_postfix(loss=f"{i:.3f}")
+            b.update()
+    lines = chatty.getvalue().splitlines()
+    assert 1 <= len(lines) <= 3 and "300/300" in lines[-1] and "loss=299.000" in lines[-1]
     quiet = io.StringIO()
     list(bar(range(5), desc="x", enabled=False, stream=quiet))
     assert quiet.getvalue() == ""

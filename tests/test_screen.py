@@ -117,3 +117,44 @@ def test_screen_bad_input_is_one_line_error(model_dir, tmp_path):
     (tmp_path / "lib.txt").write_text("CCO\n")
     res = _screen(model_dir, tmp_path / "lib.txt", tmp_path / "o")
     assert res.exit_code == 2 and "unknown file type" in res.output
+
+
+def _fingerprints(rng, n, bits=256):
+    """Bit vectors with structure (families around shared cores), like real fingerprints."""
+    cores = rng.random((8, bits)) < 0.12
+    noise = rng.random((n, bits)) < 0.03
+    return (cores[rng.integers(0, 8, n)] ^ noise).astype(np.uint8)
+
+
+def test_support_index_finds_the_exact_neighbours():
+    from llmpredgraph.graph.edges import cosine_matrix, tanimoto_matrix
+    from llmpredgraph.graph.neighbours import SupportIndex, recall_at_k
+
+    rng = np.random.default_rng(0)
+    fs, fq = _fingerprints(rng, 60), _fingerprints(rng, 15)
+    T = tanimoto_matrix(np.concatenate([fq, fs]))[:15, 15:]  # [query, support]
+    sim, idx = SupportIndex("fingerprint", None, fs, candidates=60).search(None, fq, 5)  # all candidates: exact
+    np.testing.assert_allclose(sim, -np.sort(-T, axis=1)[:, :5], atol=1e-6)
+    np.testing.assert_allclose(np.take_along_axis(T, idx, 1), sim, atol=1e-6)
+    sim, idx = SupportIndex("fingerprint", None, fs, candidates=20).search(None, fq, 5)  # a third of them
+    assert recall_at_k(idx, T, 5) >= 0.9
+    np.testing.assert_allclose(np.take_along_axis(T, idx, 1), sim, atol=1e-6)  # values stay exact Tanimoto
+    xs, xq = rng.normal(size=(60, 8)), rng.normal(size=(15, 8))
+    C = cosine_matrix(np.concatenate([xq, xs]))[:15, 15:]
+    sim, idx = SupportIndex("embedding", xs, None).search(xq, None, 3)
+    np.testing.assert_allclose(sim, -np.sort(-C, axis=1)[:, :3], atol=1e-5)
+    sim, idx = SupportIndex("mean", xs, fs, candidates=60).search(xq, fq, 3)
+    np.testing.assert_allclose(sim, -np.sort(-(C + T) / 2, axis=1)[:, :3], atol=1e-5)
+    assert recall_at_k(np.argsort(-T, 1)[:, 5:10], T, 5) < 0.5  # the measure can fail
+
+
+def test_faiss_and_exact_neighbours_score_alike(model_dir):
+    from llmpredgraph.pipeline.pipeline import Pipeline
+
+    pipe = Pipeline.load(model_dir)
+    mols = ["CCOc1ccccc1", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "c1ccc2ccccc2c1"]
+    exact, fast = pipe.predict_molecules(mols), pipe.predict_molecules(mols, neighbours="faiss")
+    for head in ("assoc", "dsf", "dshf"):
+        np.testing.assert_allclose(fast[head], exact[head], atol=1e-5)
+    with pytest.raises(UserError, match="structure only"):
+        pipe.predict_molecules(mols[:1], knowledge=([["N02"]], [[]]), neighbours="faiss")

@@ -21,10 +21,16 @@ from .common import choice_option
 @click.option("--top", default=20, show_default=True, help="Side effects kept per molecule.")
 @click.option("--all-pairs", is_flag=True, help="Keep every side effect of every molecule (994 rows per molecule).")
 @choice_option("--rank", ["association", "lift"], "Order of the kept side effects, as in `predict`.")
+@choice_option(
+    "--neighbours",
+    ["faiss", "exact"],
+    "How each molecule finds its nearest training drugs: the FAISS index (candidates by cosine of the "
+    "fingerprint bits, re-ranked by exact Tanimoto) or the dense similarity to every training drug.",
+)
 @click.option("--limit", type=int, default=None, help="Only the first N molecules of the library.")
 @click.option("--overwrite", is_flag=True, help="Delete an existing screen folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def screen(model_dir, library, out, chunk_size, top, all_pairs, rank, limit, overwrite, quiet):
+def screen(model_dir, library, out, chunk_size, top, all_pairs, rank, neighbours, limit, overwrite, quiet):
     """Score a molecule library in chunks and write Parquet parts with the top side effects.
 
     \b
@@ -40,7 +46,7 @@ def screen(model_dir, library, out, chunk_size, top, all_pairs, rank, limit, ove
     from ..workflows.screen import screen_library
 
     s = screen_library(
-        model_dir, library, out, chunk_size, None if all_pairs else top, rank, limit, overwrite, not quiet
+        model_dir, library, out, chunk_size, None if all_pairs else top, rank, limit, overwrite, not quiet, neighbours
     )
     click.echo(
         f"screened {s['molecules']} molecules in {s['parts']} parts: {s['scored']} scored, "

@@ -43,13 +43,18 @@ class LinkModel(nn.Module):
         h = self.encoder(data["drug"].x, data["side_effect"].x)
         return self.message_passing(h, data) if self.message_passing is not None else h
 
+    def pair_features(self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor):
+        """Label-propagation features of the [n] pairs (None without propagation): parameter-free, so
+        prediction computes them once for all pairs and decodes in chunks."""
+        return self.propagation(data, drug_idx, se_idx) if self.propagation is not None else None
+
     def forward(
-        self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor, h: dict | None = None
+        self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor, h: dict | None = None, pair=None
     ) -> dict[str, torch.Tensor]:
         """drug_idx, se_idx: [n] pairs -> {'dsf': [n] class, 'dshf': [n] logit, 'assoc': [n] logit};
-        h: node vectors from `node_vectors` (computed when None)."""
+        h: node vectors from `node_vectors`, pair: `pair_features` of these pairs (each computed when None)."""
         h = h if h is not None else self.node_vectors(data)
-        pair = self.propagation(data, drug_idx, se_idx) if self.propagation is not None else None
+        pair = pair if pair is not None else self.pair_features(data, drug_idx, se_idx)
         return self.decoder(h["drug"][drug_idx], h["side_effect"][se_idx], pair)
 
     @property

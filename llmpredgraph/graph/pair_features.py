@@ -36,5 +36,10 @@ class PairFeatures:
         """[n, dim] decoder input: columns then priors."""
         return torch.cat([self.columns, torch.stack(self.priors(), dim=1)], dim=1) if self.priors() else self.columns
 
+    def rows(self, sl: slice) -> PairFeatures:
+        """The pairs in `sl` (decoding a long list of pairs in chunks)."""
+        cut = lambda t: t[sl] if t is not None else None  # noqa: E731
+        return PairFeatures(self.columns[sl], cut(self.dshf_prior), cut(self.assoc_prior), cut(self.dsf_prior))
+
     def __len__(self) -> int:
         return self.columns.shape[0]

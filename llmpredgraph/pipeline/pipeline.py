@@ -57,6 +57,7 @@ class Pipeline:
         self.history: dict = {}
         self.meta: dict = {}
         self._encoder = None
+        self._index = None  # FAISS support index, built on first use
         self._typical: np.ndarray | None = None
 
     def _builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray, kgraph=None) -> GraphBuilder:
@@ -109,7 +110,9 @@ class Pipeline:
         data = (builder or self.builder).build(support, query, R)
         h = model.node_vectors(data)
         d, s = torch.as_tensor(np.asarray(d, dtype=np.int64)), torch.as_tensor(np.asarray(s, dtype=np.int64))
-        outs = [model(data, d[i : i + chunk], s[i : i + chunk], h) for i in range(0, len(d), chunk)]
+        pair = model.pair_features(data, d, s)  # graph-wide sums once, not once per chunk
+        cut = lambda i: pair.rows(slice(i, i + chunk)) if pair is not None else None  # noqa: E731
+        outs = [model(data, d[i : i + chunk], s[i : i + chunk], h, cut(i)) for i in range(0, len(d), chunk)]
         cat = {k: torch.cat([o[k] for o in outs]).numpy() if outs else np.zeros(0, np.float32) for k in HEADS}
         return {"dsf": cat["dsf"], "dshf": 1 / (1 + np.exp(-cat["dshf"])), "assoc": 1 / (1 + np.exp(-cat["assoc"]))}
 
@@ -134,9 +137,12 @@ class Pipeline:
         smiles: list[str],
         knowledge: tuple[list[list[str]], list[list[str]]] | None = None,
         texts: list[str] | None = None,
+        neighbours: str = "exact",
     ) -> dict[str, np.ndarray]:
         """Scores [n_molecules, n_se] for molecules outside the benchmark: each is embedded, mapped
         by the drug tower, linked to its nearest support drugs and decoded; none becomes a neighbour.
+        neighbours: 'exact' (dense similarity to every support drug) or 'faiss' (the support index,
+        for libraries; molecules without knowledge only).
         knowledge: per molecule its ATC classes and 'category:uniprot' entries (the combined similarity
         compares them with the support drugs'; without them a molecule is compared on structure).
         texts: per molecule its drug text, for models whose drug vectors include it (add_text)."""
@@ -162,19 +168,51 @@ class Pipeline:
         x_new = self.features.tower.transform(raw, canon, enc)
         n, sup = self.support.n_drugs, self.support
         x_all = np.concatenate([self.features.x_drug, x_new]).astype(np.float32)
-        fp = sup.fingerprints
+        fp_new = None
         if self.cfg.graph.knn_similarity != "embedding":
             from ..encoders.simple import MorganEncoder
 
             d = self.cfg.encoders.drug
-            fp = np.concatenate([fp, MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)])
+            fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
         atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
-        know = sup.knowledge.extend(atc, proteins) if sup.knowledge else None
-        S = self.similarity(x_all, fp, know)
+        if neighbours == "faiss":
+            if knowledge is not None:
+                raise UserError("FAISS neighbours compare on structure only", "use neighbours='exact' with knowledge")
+            S = self._indexed_similarity(x_new, fp_new)
+        else:
+            fp = sup.fingerprints if fp_new is None else np.concatenate([sup.fingerprints, fp_new])
+            know = sup.knowledge.extend(atc, proteins) if sup.knowledge else None
+            S = self.similarity(x_all, fp, know)
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
         kg = self.kgraph.extend(atc, proteins) if self.kgraph else None
         builder = self._builder(x_all, S, R_all, kg)
         return self.predict_matrix(np.arange(n), np.arange(n, n + len(canon)), builder=builder)
+
+    def support_index(self):
+        """FAISS index over the support drugs (built once) for new molecules, which carry no knowledge:
+        under 'combined' they are compared on structure alone, as the dense path does."""
+        if self._index is None:
+            from ..graph.neighbours import SupportIndex
+
+            g = self.cfg.graph
+            kind = "fingerprint" if g.knn_similarity == "combined" else g.knn_similarity
+            if g.knn_similarity == "combined" and g.knn_weights.structure <= 0:
+                raise UserError(
+                    "this model's similarity gives structure no weight, so a new molecule has no neighbours",
+                    "score with neighbours='exact' or retrain with graph.knn_weights.structure > 0",
+                )
+            self._index = SupportIndex(kind, self.features.x_drug, self.support.fingerprints)
+        return self._index
+
+    def _indexed_similarity(self, x_new: np.ndarray, fp_new: np.ndarray | None) -> np.ndarray:
+        """[n + m, n + m]: the support block as trained, each new molecule's row holding only its
+        k indexed neighbours (-inf elsewhere), which is all the kNN edges read."""
+        n, m, k = self.support.n_drugs, len(x_new), self.cfg.graph.drug_knn.k
+        S = np.full((n + m, n + m), -np.inf, dtype=np.float32)
+        S[:n, :n] = self.features.S_drug
+        sim, idx = self.support_index().search(x_new, fp_new, k)
+        S[n + np.arange(m)[:, None], idx] = sim
+        return S
 
     def typical_rates(self, chunks: int = 10) -> np.ndarray:
         """[n_se] the mean association probability of a benchmark drug scored like a new molecule

@@ -37,6 +37,7 @@ class ScreenSettings:
     top: int | None  # side effects kept per molecule; None = all pairs
     rank: str
     limit: int | None
+    neighbours: str = "faiss"  # how each molecule's support neighbours are found
     version: str = __version__
 
 
@@ -117,11 +118,15 @@ def screen_library(
     limit: int | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    neighbours: str = "faiss",
 ) -> dict:
     """Screen `library` with the model in `model_dir` into `out`; returns the run's summary (also
-    written to out/summary.json). Molecules are compared with the training drugs on structure."""
+    written to out/summary.json). Molecules are compared with the training drugs on structure, their
+    neighbours found with the FAISS support index (neighbours='faiss') or densely ('exact')."""
     if rank not in RANKINGS:
         raise UserError(f"unknown ranking {rank!r}", f"choose one of {', '.join(RANKINGS)}")
+    if neighbours not in ("faiss", "exact"):
+        raise UserError(f"unknown neighbour search {neighbours!r}", "choose faiss or exact")
     if top is not None and top < 1:
         raise UserError(f"--top {top} is not positive", "pass --top 20, or --all-pairs for every side effect")
     model_dir, library, out = Path(model_dir).resolve(), Path(library).resolve(), Path(out)
@@ -134,7 +139,15 @@ def screen_library(
     if not library.is_file():
         raise UserError(f"molecule library {library} not found", "pass an existing .smi, .csv or .parquet file")
     settings = ScreenSettings(
-        str(model_dir), model_digest(model_dir), str(library), library.stat().st_size, chunk_size, top, rank, limit
+        str(model_dir),
+        model_digest(model_dir),
+        str(library),
+        library.stat().st_size,
+        chunk_size,
+        top,
+        rank,
+        limit,
+        neighbours,
     )
     done_before = _prepare_folder(out, settings, overwrite)
     base = pipe.typical_rates()
@@ -154,7 +167,7 @@ def screen_library(
                 if len(bad):
                     write_with(rejects, lambda p, b=bad: b.to_csv(p, index=False))
                 if len(mols):
-                    p = pipe.predict_molecules(mols["smiles"].tolist())
+                    p = pipe.predict_molecules(mols["smiles"].tolist(), neighbours=neighbours)
                 else:  # every row rejected: an empty part still marks the chunk done
                     p = {k: np.zeros((0, len(se_names)), np.float32) for k in ("assoc", "dsf", "dshf")}
                 table = long_table(mols, se_names, p, base, rank, top)
