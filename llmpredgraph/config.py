@@ -165,6 +165,8 @@ class Config(Strict):
     seed: int = 0
     data: str | None = None  # processed benchmark folder; None = data/processed; "synthetic"
     threads: int | None = None
+    # where torch work runs: auto = a CUDA GPU when torch sees one, else CPU (CI and 2-core machines)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     encoders: EncodersCfg = EncodersCfg()
     contrastive: ContrastiveCfg = ContrastiveCfg()
     graph: GraphCfg = GraphCfg()

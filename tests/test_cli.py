@@ -181,3 +181,19 @@ def test_a_fold_finished_by_another_process_after_planning_is_kept(tiny_config, 
     assert json.loads((tmp_path / "run" / "metrics.json").read_text()) == json.loads(
         (other / "metrics.json").read_text()
     )
+
+
+def test_device_option_is_recorded_and_a_missing_gpu_is_one_line(tiny_config, tmp_path):
+    import torch
+    import yaml
+
+    res = _run("train", "--config", str(tiny_config), "--device", "cpu", "--out", str(tmp_path / "m"), "--quiet")
+    assert res.exit_code == 0, res.output
+    assert yaml.safe_load((tmp_path / "m" / "config.yaml").read_text())["device"] == "cpu"
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the cuda run is the GPU check script's job")
+    res = CliRunner().invoke(
+        main, ["train", "--config", str(tiny_config), "--device", "cuda", "--out", str(tmp_path / "g"), "--quiet"]
+    )
+    assert res.exit_code == 2 and "no CUDA GPU" in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "g").exists()

@@ -158,3 +158,35 @@ def test_faiss_and_exact_neighbours_score_alike(model_dir):
         np.testing.assert_allclose(fast[head], exact[head], atol=1e-5)
     with pytest.raises(UserError, match="structure only"):
         pipe.predict_molecules(mols[:1], knowledge=([["N02"]], [[]]), neighbours="faiss")
+
+
+def test_screen_on_ray_writes_the_local_parts_and_resumes(model_dir, tmp_path):
+    """Ray Data workers write the same parts as the local loop; a rerun keeps finished parts."""
+    ray = pytest.importorskip("ray")
+    from llmpredgraph.workflows.executor import RayExecutor
+    from llmpredgraph.workflows.screen import screen_library
+
+    lib = _smi(tmp_path / "lib.smi")
+    local = screen_library(model_dir, lib, tmp_path / "local", chunk_size=3, top=4, progress=False)
+    try:
+        ex = RayExecutor(num_cpus=2)
+        on_ray = screen_library(model_dir, lib, tmp_path / "ray", chunk_size=3, top=4, progress=False, executor=ex)
+        assert on_ray["executor"] == "ray" and on_ray["parts_resumed"] == 0
+        assert {k: on_ray[k] for k in ("molecules", "scored", "rejected", "parts")} == {
+            k: local[k] for k in ("molecules", "scored", "rejected", "parts")
+        }
+        for name in ("parts", "rejects"):
+            want = sorted(p.name for p in (tmp_path / "local" / name).iterdir())
+            assert sorted(p.name for p in (tmp_path / "ray" / name).iterdir()) == want
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "ray" / "parts"), pd.read_parquet(tmp_path / "local" / "parts")
+        )
+        assert not list((tmp_path / "ray" / "shards").glob("*.parquet"))  # shards go once scored
+        (tmp_path / "ray" / "parts" / "part-000001.parquet").unlink()
+        again = screen_library(model_dir, lib, tmp_path / "ray", chunk_size=3, top=4, progress=False, executor=ex)
+        assert again["parts_resumed"] == 2 and again["scored"] == local["scored"]
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "ray" / "parts"), pd.read_parquet(tmp_path / "local" / "parts")
+        )
+    finally:
+        ray.shutdown()

@@ -39,14 +39,30 @@ CONFIG = click.option(
     "configs/cold.yaml is the committed protocol).",
 )
 
+DEVICE = click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default=None,
+    help="Shorthand for --set device=...: where torch runs (auto: a CUDA GPU when torch sees one, else CPU; "
+    "left out: the config's value, auto by default).",
+)
+
+
+def with_device(overrides: tuple, device: str | None) -> list[str]:
+    """The --set overrides, plus device=... when --device was given."""
+    return [*overrides, f"device={device}"] if device else list(overrides)
+
 
 def choice_option(flag: str, choices: list[str], help: str):
     """An option taking one of `choices`, the first being the default."""
     return click.option(flag, type=click.Choice(choices), default=choices[0], show_default=True, help=help)
 
 
-def executor_options(f):
-    """--executor / --ray-address / --ray-cpus / --ray-gpus: where the folds run."""
+def executor_options(f=None, *, ray_unit: str = "each (variant, repeat, fold) is one Ray task"):
+    """--executor / --ray-address / --ray-cpus / --ray-gpus: where the work runs; ray_unit says what
+    one Ray task or worker does (used bare, or as executor_options(ray_unit=...))."""
+    if f is None:
+        return lambda g: executor_options(g, ray_unit=ray_unit)
     f = click.option(
         "--ray-gpus", default=0.0, show_default=True, help="GPU fraction each Ray task declares (0 = CPU only)."
     )(f)
@@ -62,8 +78,8 @@ def executor_options(f):
     return choice_option(
         "--executor",
         ["local", "ray"],
-        "local: folds one after another in this process; ray: each (variant, repeat, fold) is one Ray "
-        "task (pip install 'llmpredgraph[ray]'). Same run folder, resume and metrics either way.",
+        f"local: one after another in this process; ray: {ray_unit} (pip install 'llmpredgraph[ray]'). "
+        "Same output folder, resume and results either way.",
     )(f)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CONFIG, OVERRIDE, TRACK, build_executor, executor_options
+from .common import CONFIG, DEVICE, OVERRIDE, TRACK, build_executor, executor_options, with_device
 
 
 @click.command()
@@ -14,9 +14,12 @@ from .common import CONFIG, OVERRIDE, TRACK, build_executor, executor_options
 @click.option("--resume", is_flag=True, help="Continue an interrupted run at its next unfinished fold.")
 @click.option("--overwrite", is_flag=True, help="Delete an existing run folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@DEVICE
 @executor_options
 @TRACK
-def experiment(config_path, overrides, out, resume, overwrite, quiet, executor, ray_address, ray_cpus, ray_gpus, track):
+def experiment(
+    config_path, overrides, out, resume, overwrite, quiet, device, executor, ray_address, ray_cpus, ray_gpus, track
+):
     """Graph model, plain MLP and baselines on identical folds.
 
     protocol.kind picks the folds: cold (configs/cold.yaml) holds out 10% of the drugs per fold,
@@ -31,7 +34,7 @@ def experiment(config_path, overrides, out, resume, overwrite, quiet, executor, 
     from ..config import load_config
     from ..workflows.experiment import run_experiment
 
-    cfg = load_config(config_path, list(overrides))
+    cfg = load_config(config_path, with_device(overrides, device))
     folder = run_experiment(
         cfg,
         out or f"runs/{cfg.name}",
@@ -63,10 +66,23 @@ def experiment(config_path, overrides, out, resume, overwrite, quiet, executor, 
 @click.option("--out", type=click.Path(), default=None, help="Ablation folder (default: runs/ablate-<config name>).")
 @click.option("--list", "list_only", is_flag=True, help="List the built-in variants and exit.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@DEVICE
 @executor_options
 @TRACK
 def ablate(
-    config_path, overrides, variants, grid, out, list_only, quiet, executor, ray_address, ray_cpus, ray_gpus, track
+    config_path,
+    overrides,
+    variants,
+    grid,
+    out,
+    list_only,
+    quiet,
+    device,
+    executor,
+    ray_address,
+    ray_cpus,
+    ray_gpus,
+    track,
 ):
     """Run variants of a base config on identical folds (finished variants are reused) and write
     ablation.md/.csv with deltas vs base, paired Wilcoxon p-values and a forest plot."""
@@ -77,7 +93,7 @@ def ablate(
         for name, ov in VARIANTS.items():
             click.echo(f"{name:22s} {ov or '(the base config)'}")
         return
-    cfg = load_config(config_path, list(overrides))
+    cfg = load_config(config_path, with_device(overrides, device))
     chosen = resolve_variants(list(variants) or ["required"], grid)
     folder = out or f"runs/ablate-{cfg.name}"
     run_ablation(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CONFIG, OVERRIDE, TRACK
+from .common import CONFIG, DEVICE, OVERRIDE, TRACK, with_device
 
 
 @click.command()
@@ -53,8 +53,9 @@ def finetune(config_path, overrides, fold, out):
     help="Shorthand for --set protocol.kind=...: cold (new molecules) or warm (completion of known drugs).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@DEVICE
 @TRACK
-def train(config_path, overrides, protocol, out, quiet, track):
+def train(config_path, overrides, protocol, out, quiet, device, track):
     """Train on all known pairs of every learnable drug and save a model folder for `predict`.
 
     A cold config (default) gives a model for new molecules; a warm one (configs/warm.yaml, or
@@ -64,7 +65,7 @@ def train(config_path, overrides, protocol, out, quiet, track):
     from ..config import load_config
     from ..workflows.train import train_full
 
-    info = train_full(load_config(config_path, list(overrides)), out, progress=not quiet)
+    info = train_full(load_config(config_path, with_device(overrides, device)), out, progress=not quiet)
     click.echo(
         f"model saved to {info['out']} (best epoch {info['best_epoch']}, validation score {info['best_val_score']:.3f})"
     )

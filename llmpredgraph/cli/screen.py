@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import choice_option
+from .common import build_executor, choice_option, executor_options
 
 
 @click.command()
@@ -30,7 +30,24 @@ from .common import choice_option
 @click.option("--limit", type=int, default=None, help="Only the first N molecules of the library.")
 @click.option("--overwrite", is_flag=True, help="Delete an existing screen folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def screen(model_dir, library, out, chunk_size, top, all_pairs, rank, neighbours, limit, overwrite, quiet):
+@executor_options(ray_unit="the chunks are sharded over Ray Data workers, each loading the model once")
+def screen(
+    model_dir,
+    library,
+    out,
+    chunk_size,
+    top,
+    all_pairs,
+    rank,
+    neighbours,
+    limit,
+    overwrite,
+    quiet,
+    executor,
+    ray_address,
+    ray_cpus,
+    ray_gpus,
+):
     """Score a molecule library in chunks and write Parquet parts with the top side effects.
 
     \b
@@ -46,7 +63,17 @@ def screen(model_dir, library, out, chunk_size, top, all_pairs, rank, neighbours
     from ..workflows.screen import screen_library
 
     s = screen_library(
-        model_dir, library, out, chunk_size, None if all_pairs else top, rank, limit, overwrite, not quiet, neighbours
+        model_dir,
+        library,
+        out,
+        chunk_size,
+        None if all_pairs else top,
+        rank,
+        limit,
+        overwrite,
+        not quiet,
+        neighbours,
+        build_executor(executor, ray_address, ray_cpus, ray_gpus),
     )
     click.echo(
         f"screened {s['molecules']} molecules in {s['parts']} parts: {s['scored']} scored, "

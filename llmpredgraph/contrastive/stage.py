@@ -26,20 +26,17 @@ class ContrastiveResult:
     info: dict = field(default_factory=dict)
 
 
-def _sample(ps: PairSet, n: int, rng: np.random.Generator):
+def _sample(ps: PairSet, n: int, rng: np.random.Generator, dev: torch.device):
     i = rng.integers(0, len(ps), size=min(n, len(ps)))
-    return (
-        torch.as_tensor(ps.a[i]),
-        torch.as_tensor(ps.b[i]),
-        torch.as_tensor(ps.score[i]),
-        torch.as_tensor(ps.positive[i]),
-    )
+    return tuple(torch.as_tensor(x[i]).to(dev) for x in (ps.a, ps.b, ps.score, ps.positive))
 
 
-def _lm_tower(mode: str, lm_cfg: DrugEncoderCfg, smiles: list[str], fit_idx: np.ndarray, cfg: ContrastiveCfg):
+def _lm_tower(
+    mode: str, lm_cfg: DrugEncoderCfg, smiles: list[str], fit_idx: np.ndarray, cfg: ContrastiveCfg, device: str
+):
     from ..encoders.smiles_lm import SmilesLMEncoder
 
-    enc = SmilesLMEncoder(lm_cfg.model, lm_cfg.pooling, lm_cfg.max_length, lm_cfg.batch_size)
+    enc = SmilesLMEncoder(lm_cfg.model, lm_cfg.pooling, lm_cfg.max_length, lm_cfg.batch_size, device)
     model = adapt_lm(enc.model, mode, cfg.lora_r, cfg.lora_alpha)
     raw_fit = enc.encode([smiles[i] for i in fit_idx], model=model)
     head = ProjectionHead(Standardize.fit(raw_fit), raw_fit.shape[1], cfg.hidden, cfg.dim)
@@ -56,8 +53,11 @@ def run_contrastive(
     smiles: list[str] | None = None,
     lm_cfg: DrugEncoderCfg | None = None,
     progress: bool = True,
+    device: str = "cpu",
 ) -> ContrastiveResult:
-    """Train towers on pairs from R[fit_idx] only, then project every drug and side effect."""
+    """Train towers on pairs from R[fit_idx] only, then project every drug and side effect. The
+    towers train on `device` (bf16 autocast for the LM on CUDA); results come back as CPU arrays."""
+    dev = torch.device(device)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     fit_idx = np.asarray(fit_idx)
@@ -78,13 +78,14 @@ def run_contrastive(
                 f"contrastive mode {cfg.mode!r} needs a SMILES language model",
                 "set encoders.drug.kind: lm or contrastive.mode: projection",
             )
-        drug_tower = _lm_tower(cfg.mode, lm_cfg, smiles, fit_idx, cfg)
+        drug_tower = _lm_tower(cfg.mode, lm_cfg, smiles, fit_idx, cfg, device)
         steps = cfg.lm_steps
     else:
         drug_tower = FrozenTower(
             X_drug, ProjectionHead(Standardize.fit(X_drug[fit_idx]), X_drug.shape[1], cfg.hidden, cfg.dim)
         )
         steps = cfg.steps
+    drug_tower.to(dev), se_tower.to(dev)  # FrozenTower's X is a buffer: moves once
     towers = {"drug": drug_tower, "se": se_tower}
     sides = {"drug_drug": ("drug", "drug"), "se_se": ("se", "se"), "drug_se": ("drug", "se")}
     loss_fn = CombinedLoss(cfg.losses.cosent, cfg.losses.mnrl, cfg.losses.angle, cfg.scale)
@@ -101,9 +102,11 @@ def run_contrastive(
         opt.zero_grad()
         total = 0.0
         for ps in pairs:
-            a, b, score, pos = _sample(ps, batch, rng)
+            a, b, score, pos = _sample(ps, batch, rng, dev)
             left, right = sides[ps.kind]
-            loss = loss_fn(towers[left](a), towers[right](b), score, pos)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+                za, zb = towers[left](a), towers[right](b)
+            loss = loss_fn(za.float(), zb.float(), score, pos)
             if not torch.isfinite(loss):
                 raise UserError(
                     f"contrastive loss became NaN/inf at step {step} ({cfg.mode} mode, {ps.kind} pairs)",
@@ -117,10 +120,11 @@ def run_contrastive(
     with torch.no_grad():
         if lm_mode:
             raw = drug_tower.encoder.encode(smiles, model=drug_tower.model)
-            drug = drug_tower.head(torch.as_tensor(raw)).numpy()
+            drug = drug_tower.head(torch.as_tensor(raw).to(dev)).cpu().numpy()
         else:
-            drug = drug_tower(torch.arange(len(X_drug))).numpy()
-        se = se_tower(torch.arange(len(X_se))).numpy()
+            drug = drug_tower(torch.arange(len(X_drug), device=dev)).cpu().numpy()
+        se = se_tower(torch.arange(len(X_se), device=dev)).cpu().numpy()
+    drug_tower.head.cpu(), se_head.cpu()  # kept for new molecules, which are mapped on the CPU
     info = {
         "mode": cfg.mode,
         "steps": steps,
@@ -129,5 +133,5 @@ def run_contrastive(
         "loss_first": history[0] if history else None,
         "loss_last": float(np.mean(history[-10:])) if history else None,
     }
-    lm_state = {k: v for k, v in drug_tower.model.state_dict().items()} if lm_mode else None
+    lm_state = {k: v.cpu() for k, v in drug_tower.model.state_dict().items()} if lm_mode else None
     return ContrastiveResult(drug.astype(np.float32), se.astype(np.float32), drug_tower.head, se_head, lm_state, info)

@@ -33,13 +33,19 @@ def build_text_encoder(cfg: EncodersCfg, vocabulary: list[str] | None = None, de
 
 
 def embed_benchmark(
-    bench, cfg: EncodersCfg, cache: EmbeddingCache | None = None, progress: bool = True, drug_enc: Encoder | None = None
+    bench,
+    cfg: EncodersCfg,
+    cache: EmbeddingCache | None = None,
+    progress: bool = True,
+    drug_enc: Encoder | None = None,
+    device: str = "cpu",
 ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(drug matrix, side-effect matrix, identities) for the benchmark, cached on disk."""
+    """(drug matrix, side-effect matrix, identities) for the benchmark, cached on disk; the language
+    models run on `device` (a cache hit loads none)."""
     cache = cache or EmbeddingCache()
-    drug_enc = drug_enc or build_drug_encoder(cfg)
+    drug_enc = drug_enc or build_drug_encoder(cfg, device)
     X_drug = cache.embed(drug_enc, bench.smiles, progress=progress)
-    se_enc = build_text_encoder(cfg, vocabulary=bench.se_texts)
+    se_enc = build_text_encoder(cfg, vocabulary=bench.se_texts, device=device)
     X_se = cache.embed(se_enc, bench.se_texts, progress=progress)
     idents = {"drug": drug_enc.identity, "side_effect": se_enc.identity}
     if cfg.drug.add_text:

@@ -60,10 +60,10 @@ class LabelPropagation(nn.Module):
         ei, sim = data[SIMILAR].edge_index, data[SIMILAR].edge_weight
         if temperature is None:
             w = sim.clamp(min=1e-6)
-            w = w / torch.zeros(n_drug).index_add_(0, ei[1], w)[ei[1]]
+            w = w / torch.zeros(n_drug, device=w.device).index_add_(0, ei[1], w)[ei[1]]
         else:
             w = softmax(sim / temperature, ei[1], num_nodes=n_drug)
-        A = torch.zeros(n_drug, n_drug)
+        A = torch.zeros(n_drug, n_drug, device=sim.device)
         A[ei[1], ei[0]] = w
         return A
 
@@ -73,7 +73,7 @@ class LabelPropagation(nn.Module):
         neighbours' shrunk residual, the neighbours' offset and the residual."""
         if L is None:
             mu, bd, bs = ridge_bias(Y, known, self.bias_shrink)
-            nb_off, res = torch.zeros_like(bd), torch.zeros(len(drug_idx))
+            nb_off, res = torch.zeros_like(bd), torch.zeros(len(drug_idx), device=Y.device)
         else:
             mu, bd, bs, nb_off, res_all = neighbour_offsets(Y, known, L, self.bias_shrink, self.resid_shrink)
             res = res_all[drug_idx, se_idx]
@@ -84,7 +84,8 @@ class LabelPropagation(nn.Module):
         """data: HeteroData; drug_idx, se_idx: [n] pair indices. Returns n rows of `PairFeatures`
         with `out_dim` values each."""
         n_drug, n_se = data["drug"].num_nodes, data["side_effect"].num_nodes
-        Y = torch.zeros(n_drug, n_se)
+        dev = data["drug"].x.device  # the graph's device (a GPU when cfg.device says so)
+        Y = torch.zeros(n_drug, n_se, device=dev)
         if HAS in data.edge_types:
             ei = data[HAS].edge_index
             Y[ei[0], ei[1]] = from_fraction(data[HAS].edge_weight)
@@ -93,8 +94,8 @@ class LabelPropagation(nn.Module):
         pop = known.sum(0) / n_sup
         se_mean = Y.sum(0) / known.sum(0).clamp(min=1)
         A = self._weights(data, n_drug, self.temperature)
-        has = (A @ known)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx))
-        cls = (A @ Y)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx))
+        has = (A @ known)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
+        cls = (A @ Y)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
         nb_mean = torch.where(has > 0, cls / has.clamp(min=1e-6), se_mean[se_idx])
         cols, high = [has, centre(nb_mean)], None
         prior, pop_col = se_mean[se_idx], pop[se_idx]
@@ -102,7 +103,7 @@ class LabelPropagation(nn.Module):
         if self.own:
             offset = (known * (Y - se_mean)).sum(1) / (cnt + self.shrink)  # ridge-shrunk drug bias
             cols += [
-                torch.log1p(cnt[drug_idx]) / torch.log1p(torch.tensor(float(n_se))),
+                torch.log1p(cnt[drug_idx]) / torch.log1p(torch.tensor(float(n_se), device=dev)),
                 scale_offset(offset[drug_idx]),
             ]
             prior = prior + offset[drug_idx]
@@ -116,7 +117,7 @@ class LabelPropagation(nn.Module):
             cols += [scale_offset(nb_off), scale_offset(nb_res)]
             high = high.clamp(0.0, 1.0)  # prior probability of class >= 4
             # association: popularity scaled by the drug's degree (own, else its neighbours') relative to the mean
-            mean_cnt = cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.tensor(1.0)
+            mean_cnt = cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.tensor(1.0, device=dev)
             deg = torch.where(cnt > 0, cnt, L @ cnt if L is not None else mean_cnt.expand_as(cnt))
             pop_col = (pop[se_idx] * deg[drug_idx] / mean_cnt).clamp(0.0, 1.0)
         if self.own or self.offsets:

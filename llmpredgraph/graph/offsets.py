@@ -17,9 +17,12 @@ def ridge_bias(
     r, c = torch.nonzero(known > 0, as_tuple=True)
     y = Y[r, c]
     mu = y.sum() / max(len(y), 1)
-    n_d = torch.zeros(Y.shape[0], dtype=Y.dtype).index_add_(0, r, torch.ones_like(y))
-    n_s = torch.zeros(Y.shape[1], dtype=Y.dtype).index_add_(0, c, torch.ones_like(y))
-    bd, bs = torch.zeros(Y.shape[0], dtype=Y.dtype), torch.zeros(Y.shape[1], dtype=Y.dtype)
+    n_d = torch.zeros(Y.shape[0], dtype=Y.dtype, device=Y.device).index_add_(0, r, torch.ones_like(y))
+    n_s = torch.zeros(Y.shape[1], dtype=Y.dtype, device=Y.device).index_add_(0, c, torch.ones_like(y))
+    bd, bs = (
+        torch.zeros(Y.shape[0], dtype=Y.dtype, device=Y.device),
+        torch.zeros(Y.shape[1], dtype=Y.dtype, device=Y.device),
+    )
     for _ in range(iters):
         bs = torch.zeros_like(bs).index_add_(0, c, y - mu - bd[r]) / (n_s + lam).clamp(min=1e-9)
         bd = torch.zeros_like(bd).index_add_(0, r, y - mu - bs[c]) / (n_d + lam).clamp(min=1e-9)

@@ -10,6 +10,7 @@ import torch
 from ..config import Config
 from ..contrastive.stage import run_contrastive
 from ..contrastive.towers import Standardize
+from ..devices import resolve_device
 from ..errors import UserError
 from ..graph.edges import drug_similarity, tanimoto_matrix
 from .knowledge import DrugKnowledge
@@ -59,8 +60,9 @@ def contrastive_stage(
     inputs: Inputs, R: np.ndarray, fit_idx: np.ndarray, cfg: Config, smiles: list[str], seed: int, progress: bool = True
 ):
     """The contrastive stage of `cfg` on the fit drugs' rows of R (a ContrastiveResult)."""
+    dev = str(resolve_device(cfg.device))
     return run_contrastive(
-        R, fit_idx, inputs.X_drug, inputs.X_se, cfg.contrastive, seed, smiles, cfg.encoders.drug, progress
+        R, fit_idx, inputs.X_drug, inputs.X_se, cfg.contrastive, seed, smiles, cfg.encoders.drug, progress, dev
     )
 
 
@@ -93,7 +95,7 @@ def load_inputs(bench, cfg: Config, progress: bool = True) -> Inputs:
     from ..encoders.simple import MorganEncoder
 
     cache = EmbeddingCache()
-    X_drug, X_se, idents = embed_benchmark(bench, cfg.encoders, cache, progress)
+    X_drug, X_se, idents = embed_benchmark(bench, cfg.encoders, cache, progress, device=str(resolve_device(cfg.device)))
     fp = cache.embed(
         MorganEncoder(cfg.encoders.drug.fp_radius, cfg.encoders.drug.fp_bits), bench.smiles, progress=False
     )

@@ -107,13 +107,16 @@ class Pipeline:
         """Scores of the pairs (d[i], s[i]), each [n]. The graph shows labels of `support` drugs only
         (from R when given: the warm protocol passes a copy without its held-out pairs)."""
         model = self.model.eval()
-        data = (builder or self.builder).build(support, query, R)
+        dev = next(model.parameters()).device  # where fit left it (cfg.device), CPU after load
+        data = (builder or self.builder).build(support, query, R).to(dev)
         h = model.node_vectors(data)
-        d, s = torch.as_tensor(np.asarray(d, dtype=np.int64)), torch.as_tensor(np.asarray(s, dtype=np.int64))
+        d, s = (torch.as_tensor(np.asarray(x, dtype=np.int64), device=dev) for x in (d, s))
         pair = model.pair_features(data, d, s)  # graph-wide sums once, not once per chunk
         cut = lambda i: pair.rows(slice(i, i + chunk)) if pair is not None else None  # noqa: E731
         outs = [model(data, d[i : i + chunk], s[i : i + chunk], h, cut(i)) for i in range(0, len(d), chunk)]
-        cat = {k: torch.cat([o[k] for o in outs]).numpy() if outs else np.zeros(0, np.float32) for k in HEADS}
+        cat = {
+            k: torch.cat([o[k] for o in outs]).float().cpu().numpy() if outs else np.zeros(0, np.float32) for k in HEADS
+        }
         return {"dsf": cat["dsf"], "dshf": 1 / (1 + np.exp(-cat["dshf"])), "assoc": 1 / (1 + np.exp(-cat["assoc"]))}
 
     def predict_matrix(

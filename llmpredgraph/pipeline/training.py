@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ..config import Config
+from ..devices import resolve_device
 from ..errors import UserError
 from ..graph.model import LinkModel
 from ..metrics.registry import names, selection_score
@@ -47,6 +48,8 @@ def fit_model(
     t = cfg.train
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
+    dev = resolve_device(cfg.device)
+    model = model.to(dev)  # once; each epoch's sampled graph and pairs go over in one copy each
     opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     best, best_score, best_epoch, bad = None, -np.inf, 0, 0
     history = []
@@ -55,9 +58,10 @@ def fit_model(
         model.train()
         data, d, s, pos_cls = sampler(rng)
         n_pos = len(pos_cls)
-        label = torch.cat([torch.ones(n_pos), torch.zeros(len(d) - n_pos)])
-        cls = torch.as_tensor(pos_cls, dtype=torch.float32)
-        loss = task_loss(model(data, torch.as_tensor(d), torch.as_tensor(s)), cls, label, n_pos, cfg.model.loss_weights)
+        label = torch.cat([torch.ones(n_pos), torch.zeros(len(d) - n_pos)]).to(dev)
+        cls = torch.as_tensor(pos_cls, dtype=torch.float32).to(dev)
+        d, s = torch.as_tensor(d).to(dev), torch.as_tensor(s).to(dev)
+        loss = task_loss(model(data.to(dev), d, s), cls, label, n_pos, cfg.model.loss_weights)
         if not torch.isfinite(loss):
             raise UserError(
                 f"training loss became NaN/inf at epoch {epoch} ({desc})",

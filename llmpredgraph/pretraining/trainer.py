@@ -199,15 +199,17 @@ def pretrain(settings: PretrainSettings, out: str | Path, progress: bool = True,
     if not curve:
         curve.append({"step": 0, "train_loss": float("nan"), metric: evaluate(), "seconds": 0.0})
     model.train()
-    t0, seen, losses = time.perf_counter(), 0, []
+    t0, seen, losses, step_s = time.perf_counter(), 0, [], 0.0  # step_s: optimizer steps only
     with bar(range(step, s.steps), desc=f"pretrain {s.objective}", enabled=progress, unit="step") as steps:
         for step in steps:
             idx = rng.choice(len(train), size=min(s.batch_size, len(train)), replace=False)
+            ts = time.perf_counter()
             loss = loss_of(idx, train, targets.get("train"), gen)
             optim.zero_grad()
             loss.backward()
             optim.step()
-            losses.append(loss.item())
+            losses.append(loss.item())  # .item() syncs a GPU, so step_s is the real step time
+            step_s += time.perf_counter() - ts
             seen += len(idx)
             done = step + 1
             rate = seen / max(time.perf_counter() - t0, 1e-9)
@@ -245,6 +247,8 @@ def pretrain(settings: PretrainSettings, out: str | Path, progress: bool = True,
         metric + "_end": curve[-1][metric],
         "seconds": round(seconds, 2),
         "sequences_per_second": round(s.steps * s.batch_size / seconds, 1) if seconds > 0 else None,
+        # training steps alone (no held-out evaluation or checkpoints), this invocation's steps
+        "train_sequences_per_second": round(seen / step_s, 1) if step_s > 0 else None,
         "device": str(device),
         "model_folder": str((out / "model").resolve()),
     }

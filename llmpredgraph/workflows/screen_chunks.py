@@ -1,0 +1,113 @@
+"""One screen chunk: its rows standardised and validated, scored by a saved model, and written as a
+Parquet part (plus a rejects file); what the local loop and the Ray Data workers share."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..atomic import write_with
+from ..data.structures import screening_smiles
+from ..pipeline.pipeline import Pipeline
+from ..units import clip_class
+from .tables import rank_order
+
+
+@dataclass
+class ScreenSettings:
+    """What a screen folder was made with; a resume must match it."""
+
+    model: str  # model folder, resolved
+    model_id: str  # digest of the model's settings and weights
+    input: str  # library file, resolved
+    input_bytes: int
+    chunk_size: int
+    top: int | None  # side effects kept per molecule; None = all pairs
+    rank: str
+    limit: int | None
+    neighbours: str = "faiss"  # how each molecule's support neighbours are found
+    version: str = __version__
+
+
+def model_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for name in ("config.yaml", "meta.yaml", "model.pt", "tower.pt"):
+        h.update((folder / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def split_valid(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows with their standardised SMILES, rejected rows with the reason)."""
+    good, bad = [], []
+    for row in chunk.itertuples(index=False):
+        try:
+            good.append({"row": row.row, "molecule": row.name, "smiles": screening_smiles(row.smiles)})
+        except ValueError as e:
+            bad.append({"row": row.row, "molecule": row.name, "smiles": row.smiles, "reason": str(e)})
+    cols = ["row", "molecule", "smiles"]
+    return pd.DataFrame(good, columns=cols), pd.DataFrame(bad, columns=cols + ["reason"])
+
+
+def long_table(
+    mols: pd.DataFrame, se_names: list[str], p: dict[str, np.ndarray], base: np.ndarray, rank: str, top: int | None
+) -> pd.DataFrame:
+    """One row per (molecule, kept side effect), the columns of `predict` plus row and smiles."""
+    order = rank_order(p["assoc"], base, rank)[:, :top]  # [m, kept]
+    m, kept = order.shape
+    rows = np.repeat(np.arange(m), kept)
+    cols = order.ravel()
+    assoc, dsf = p["assoc"][rows, cols], clip_class(p["dsf"][rows, cols])
+    return pd.DataFrame(
+        {
+            "row": mols["row"].to_numpy()[rows],
+            "molecule": mols["molecule"].to_numpy()[rows],
+            "smiles": mols["smiles"].to_numpy()[rows],
+            "rank": np.tile(np.arange(1, kept + 1), m),
+            "side_effect": np.asarray(se_names, dtype=object)[cols],
+            "association_prob": assoc.astype(np.float32),
+            "typical_prob": base[cols].astype(np.float32),
+            "lift": (assoc / base[cols]).astype(np.float32),
+            "expected_class": dsf.astype(np.float32),
+            "predicted_class": np.rint(dsf).astype(np.int8),
+            "high_frequency_prob": p["dshf"][rows, cols].astype(np.float32),
+        }
+    )
+
+
+class ChunkScorer:
+    """Scores one chunk into its Parquet part (and rejects file); shared by the local loop and the
+    Ray Data workers, so both write identical parts."""
+
+    def __init__(self, pipe: Pipeline, out: Path, base: np.ndarray, settings: ScreenSettings):
+        self.pipe, self.out, self.base, self.s = pipe, Path(out), base, settings
+
+    def paths(self, i: int) -> tuple[Path, Path]:
+        return self.out / "parts" / f"part-{i:06d}.parquet", self.out / "rejects" / f"part-{i:06d}.csv"
+
+    def done(self, i: int) -> tuple[int, int] | None:
+        """(scored, rejected) of a part finished before, else None."""
+        part, rejects = self.paths(i)
+        if not part.is_file():
+            return None
+        n_bad = len(pd.read_csv(rejects)) if rejects.is_file() else 0
+        return pd.read_parquet(part, columns=["row"])["row"].nunique(), n_bad
+
+    def __call__(self, i: int, chunk: pd.DataFrame) -> tuple[int, int]:
+        """Score chunk `i` (columns row, name, smiles); returns (scored, rejected)."""
+        part, rejects = self.paths(i)
+        se_names = self.pipe.support.se_names
+        mols, bad = split_valid(chunk)
+        if len(bad):
+            write_with(rejects, lambda p, b=bad: b.to_csv(p, index=False))
+        if len(mols):
+            p = self.pipe.predict_molecules(mols["smiles"].tolist(), neighbours=self.s.neighbours)
+        else:  # every row rejected: an empty part still marks the chunk done
+            p = {k: np.zeros((0, len(se_names)), np.float32) for k in ("assoc", "dsf", "dshf")}
+        table = long_table(mols, se_names, p, self.base, self.s.rank, self.s.top)
+        write_with(part, lambda p, t=table: t.to_parquet(p, index=False))  # last: marks the part done
+        return len(mols), len(bad)
