@@ -19,10 +19,7 @@ def ridge_bias(
     mu = y.sum() / max(len(y), 1)
     n_d = torch.zeros(Y.shape[0], dtype=Y.dtype, device=Y.device).index_add_(0, r, torch.ones_like(y))
     n_s = torch.zeros(Y.shape[1], dtype=Y.dtype, device=Y.device).index_add_(0, c, torch.ones_like(y))
-    bd, bs = (
-        torch.zeros(Y.shape[0], dtype=Y.dtype, device=Y.device),
-        torch.zeros(Y.shape[1], dtype=Y.dtype, device=Y.device),
-    )
+    bd, bs = torch.zeros_like(n_d), torch.zeros_like(n_s)
     for _ in range(iters):
         bs = torch.zeros_like(bs).index_add_(0, c, y - mu - bd[r]) / (n_s + lam).clamp(min=1e-9)
         bd = torch.zeros_like(bd).index_add_(0, r, y - mu - bs[c]) / (n_d + lam).clamp(min=1e-9)

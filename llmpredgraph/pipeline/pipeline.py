@@ -114,9 +114,7 @@ class Pipeline:
         pair = model.pair_features(data, d, s)  # graph-wide sums once, not once per chunk
         cut = lambda i: pair.rows(slice(i, i + chunk)) if pair is not None else None  # noqa: E731
         outs = [model(data, d[i : i + chunk], s[i : i + chunk], h, cut(i)) for i in range(0, len(d), chunk)]
-        cat = {
-            k: torch.cat([o[k] for o in outs]).float().cpu().numpy() if outs else np.zeros(0, np.float32) for k in HEADS
-        }
+        cat = {k: torch.cat([o[k] for o in outs]).cpu().numpy() if outs else np.zeros(0, np.float32) for k in HEADS}
         return {"dsf": cat["dsf"], "dshf": 1 / (1 + np.exp(-cat["dshf"])), "assoc": 1 / (1 + np.exp(-cat["assoc"]))}
 
     def predict_matrix(

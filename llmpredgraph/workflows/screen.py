@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -39,6 +40,14 @@ def _prepare_folder(out: Path, settings: ScreenSettings, overwrite: bool) -> int
         raise UserError(f"{out} exists and is not a screen folder", "choose another --out or pass --overwrite")
     write_json(manifest, asdict(settings))
     return 0
+
+
+def score_here(scorer: ChunkScorer, chunks) -> Iterator[tuple[int, tuple[int, int], bool]]:
+    """Chunk after chunk in this process: (rows, (scored, rejected), resumed) per chunk, a part
+    finished before counted from its files."""
+    for i, chunk in chunks:
+        before = scorer.done(i)
+        yield len(chunk), before if before is not None else scorer(i, chunk), before is not None
 
 
 def screen_library(
@@ -96,11 +105,10 @@ def screen_library(
 
             results = score_on_ray(executor, scorer, chunks)
         else:
-            results = ((i, len(c), scorer.done(i), lambda i=i, c=c: scorer(i, c)) for i, c in chunks)
-        for _, rows, before, run in results:
-            kept, n_bad = before if before is not None else run()
-            counts["parts_resumed"] += before is not None
-            scored_now += 0 if before is not None else kept
+            results = score_here(scorer, chunks)
+        for rows, (kept, n_bad), resumed in results:
+            counts["parts_resumed"] += resumed
+            scored_now += 0 if resumed else kept
             counts["molecules"] += rows
             counts["scored"] += kept
             counts["rejected"] += n_bad

@@ -38,16 +38,18 @@ class RayChunkWorker:
         return pd.DataFrame(rows)
 
 
-def score_on_ray(executor, scorer: ChunkScorer, chunks: Iterable[tuple[int, pd.DataFrame]]) -> Iterator[tuple]:
-    """Yields (chunk index, rows, (scored, rejected) if finished before else None, a callable giving
-    this run's counts), as the local loop in `screen.screen_library` consumes them."""
+def score_on_ray(
+    executor, scorer: ChunkScorer, chunks: Iterable[tuple[int, pd.DataFrame]]
+) -> Iterator[tuple[int, tuple[int, int], bool]]:
+    """(rows, (scored, rejected), resumed) per chunk, as `screen.score_here` yields them: parts
+    finished before while the shards are written, then each shard's counts as a worker finishes it."""
     import ray.data  # the [ray] extra; RayExecutor has already checked it is installed
 
     pending, sizes = [], {}
     for i, chunk in chunks:
         before = scorer.done(i)
         if before is not None:
-            yield i, len(chunk), before, None
+            yield len(chunk), before, True
             continue
         shard = scorer.out / "shards" / f"shard-{i:06d}.parquet"
         write_with(shard, lambda p, c=chunk: c.to_parquet(p, index=False))
@@ -68,8 +70,7 @@ def score_on_ray(executor, scorer: ChunkScorer, chunks: Iterable[tuple[int, pd.D
     )
     try:
         for row in ds.iter_rows():
-            i = int(row["chunk"])
-            yield i, sizes[i], None, (lambda r=row: (int(r["scored"]), int(r["rejected"])))
+            yield sizes[int(row["chunk"])], (int(row["scored"]), int(row["rejected"])), False
     except Exception as e:  # a worker's error arrives wrapped; keep its first line
         raise UserError(
             f"a Ray screen worker failed: {str(e).strip().splitlines()[-1][:300]}",
