@@ -65,8 +65,10 @@ class ContrastiveCfg(Strict):
     batch_size: int = Field(64, gt=1)
     lr: float = Field(1e-3, gt=0)
     lm_lr: float = Field(5e-5, gt=0)
-    lm_steps: int = Field(40, ge=0)  # lora/full: steps through the language model (CPU-costly)
-    lm_batch_size: int = Field(16, gt=1)  # lora/full: pairs per step (activations of a 12-layer LM)
+    lm_steps: int = Field(40, ge=0)  # lora/full: joint fine-tuning steps through the language model (CPU-costly)
+    lm_batch_size: int = Field(16, gt=1)  # lora/full: drugs per step, each SMILES through the LM once
+    lm_eval_every: int = Field(10, gt=0)  # lora/full: steps between re-encoding every drug and validating
+    aux_weight: float = Field(0.1, ge=0)  # lora/full: weight of the contrastive losses beside the task loss
     scale: float = Field(20.0, gt=0)
     lora_r: int = Field(8, gt=0)
     lora_alpha: int = Field(16, gt=0)

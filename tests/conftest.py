@@ -40,6 +40,50 @@ def real_processed(mirror, tmp_path_factory):
     return root, bench, report
 
 
+SMILES_TOKENS = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "C",
+    "c",
+    "O",
+    "N",
+    "(",
+    ")",
+    "=",
+    "1",
+    "2",
+    "[nH]",
+    "Cl",
+]
+
+
+def make_tiny_bert(folder):
+    """A 1-layer BERT over a SMILES regex vocabulary, in rxnfp's layout (no model_type, vocab.txt)."""
+    import json
+
+    import torch
+    from transformers import BertConfig, BertForMaskedLM
+
+    torch.manual_seed(0)
+    cfg = BertConfig(
+        vocab_size=len(SMILES_TOKENS),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    BertForMaskedLM(cfg).save_pretrained(folder)
+    c = json.loads((folder / "config.json").read_text())
+    c.pop("model_type")
+    (folder / "config.json").write_text(json.dumps(c))
+    (folder / "vocab.txt").write_text("\n".join(SMILES_TOKENS) + "\n")
+    return folder
+
+
 def random_inputs(bench, bits: int = 32, seed: int = 0):
     """Inputs with random encoder vectors and random fingerprints (tests that need no real model)."""
     import numpy as np

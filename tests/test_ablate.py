@@ -94,3 +94,13 @@ def test_knowledge_variant_set_builds_valid_configs():
         off["base"].graph.atc_nodes and not off["no_atc"].graph.atc_nodes and off["no_atc"].graph.knn_weights.atc == 0
     )
     assert not off["no_text"].encoders.drug.add_text and off["no_targets"].graph.knn_weights.target == 0
+
+
+def test_a_grid_alone_runs_only_its_variants_and_nothing_named_runs_the_required_set(tmp_path):
+    from llmpredgraph.workflows.ablation import REQUIRED, resolve_variants
+
+    grid = tmp_path / "g.yaml"
+    grid.write_text("variants:\n  fp: {encoders.drug.kind: fingerprint}\n")
+    assert resolve_variants([], str(grid)) == {"base": {}, "fp": {"encoders.drug.kind": "fingerprint"}}
+    assert list(resolve_variants([], None)) == ["base", *REQUIRED]
+    assert set(resolve_variants(["no_contrastive"], str(grid))) == {"base", "fp", "no_contrastive"}

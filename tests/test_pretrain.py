@@ -12,7 +12,8 @@ from llmpredgraph.pretraining.descriptors import descriptor_matrix, standardise,
 from llmpredgraph.pretraining.objectives import mask_tokens, r2_per_target
 from llmpredgraph.pretraining.trainer import PretrainSettings, pretrain
 
-TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "C", "c", "O", "N", "(", ")", "=", "1", "2", "[nH]", "Cl"]
+from .conftest import make_tiny_bert
+
 CORPUS = [
     "CCO", "CCN", "CCCO", "c1ccccc1", "c1ccccc1O", "CC(=O)O", "CC(=O)N", "c1ccncc1", "CCCCN", "OCCO",
     "c1ccc2ccccc2c1", "CC(C)O", "CC(C)N", "ClCCCl", "c1cc[nH]c1", "CCOC", "NCCN", "C1CCCCC1", "C1CCNCC1", "CCCl",
@@ -21,25 +22,7 @@ CORPUS = [
 
 @pytest.fixture
 def tiny_bert(tmp_path):
-    """A 1-layer BERT over a SMILES regex vocabulary, in rxnfp's layout (no model_type, vocab.txt)."""
-    from transformers import BertConfig, BertForMaskedLM
-
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=len(TOKENS),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-    )
-    folder = tmp_path / "tiny_bert"
-    BertForMaskedLM(cfg).save_pretrained(folder)
-    c = json.loads((folder / "config.json").read_text())
-    c.pop("model_type")
-    (folder / "config.json").write_text(json.dumps(c))
-    (folder / "vocab.txt").write_text("\n".join(TOKENS) + "\n")
-    return folder
+    return make_tiny_bert(tmp_path / "tiny_bert")
 
 
 @pytest.fixture

@@ -60,7 +60,8 @@ def experiment(
     "variants",
     multiple=True,
     help="Variant name (repeatable); sets: 'required', 'knowledge' (each knowledge channel added), "
-    "'knowledge_off' (each removed from configs/cold_knowledge_full.yaml) or 'all'. See --list.",
+    "'knowledge_off' (each removed from configs/cold_knowledge_full.yaml) or 'all'. See --list. "
+    "Default: 'required', or only the --grid variants when a grid is given.",
 )
 @click.option("--grid", type=click.Path(), default=None, help="YAML file: variants: {name: {dotted.key: value}}.")
 @click.option("--out", type=click.Path(), default=None, help="Ablation folder (default: runs/ablate-<config name>).")
@@ -94,7 +95,7 @@ def ablate(
             click.echo(f"{name:22s} {ov or '(the base config)'}")
         return
     cfg = load_config(config_path, with_device(overrides, device))
-    chosen = resolve_variants(list(variants) or ["required"], grid)
+    chosen = resolve_variants(list(variants), grid)
     folder = out or f"runs/ablate-{cfg.name}"
     run_ablation(
         cfg, chosen, folder, progress=not quiet, executor=build_executor(executor, ray_address, ray_cpus, ray_gpus)

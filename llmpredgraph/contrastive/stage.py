@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..progress import bar as progress_bar
 from .losses import CombinedLoss
 from .pairs import PairSet, build_pairs
-from .towers import FrozenTower, LMTower, ProjectionHead, Standardize, adapt_lm
+from .towers import FrozenTower, LMTower, ProjectionHead, Standardize, adapt_lm, trainable_lm_state
 
 
 @dataclass
@@ -133,5 +133,5 @@ def run_contrastive(
         "loss_first": history[0] if history else None,
         "loss_last": float(np.mean(history[-10:])) if history else None,
     }
-    lm_state = {k: v.cpu() for k, v in drug_tower.model.state_dict().items()} if lm_mode else None
+    lm_state = {k: v.cpu() for k, v in trainable_lm_state(drug_tower.model, cfg.mode).items()} if lm_mode else None
     return ContrastiveResult(drug.astype(np.float32), se.astype(np.float32), drug_tower.head, se_head, lm_state, info)

@@ -69,6 +69,13 @@ def adapt_lm(model: nn.Module, mode: str, lora_r: int = 8, lora_alpha: int = 16)
     return model
 
 
+def trainable_lm_state(model: nn.Module, mode: str) -> dict[str, torch.Tensor]:
+    """What an adapted LM must save: its LoRA adapters ('lora'; the base weights ship with the encoder)
+    or every weight ('full')."""
+    state = model.state_dict()
+    return {k: v for k, v in state.items() if "lora_" in k} if mode == "lora" else state
+
+
 class LMTower(nn.Module):
     """SMILES language model (LoRA adapters or all weights trainable) plus head; rows picked by index."""
 

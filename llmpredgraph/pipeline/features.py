@@ -54,6 +54,7 @@ class NodeFeatures:
     tower: DrugTower
     info: dict | None = None  # the contrastive stage's record (None without it)
     identities: dict = field(default_factory=dict)  # encoder identities the raw vectors came from
+    raw_drug: np.ndarray | None = None  # lora/full: the frozen LM's vectors the joint fine-tuning starts from
 
 
 def contrastive_stage(
@@ -69,13 +70,25 @@ def contrastive_stage(
 def fit_features(
     inputs: Inputs, R: np.ndarray, fit_idx: np.ndarray, cfg: Config, smiles: list[str], seed: int, progress: bool = True
 ) -> NodeFeatures:
-    """Features that depend only on fit drugs' labels (statistics and pairs never read other rows)."""
+    """Features that depend only on fit drugs' labels (statistics and pairs never read other rows).
+
+    lora/full modes: the contrastive stage tunes heads over the frozen LM here; the LM itself is
+    fine-tuned end to end with the link model afterwards (pipeline.joint), from `raw_drug`."""
+    raw = None
     if cfg.contrastive.enabled:
+        c = cfg.contrastive
+        joint = c.mode in ("lora", "full")
+        if joint and (cfg.encoders.drug.kind != "lm" or cfg.encoders.drug.add_text):
+            raise UserError(
+                f"contrastive.mode {c.mode!r} fine-tunes the SMILES language model, which this drug encoder is not",
+                "set encoders.drug.kind: lm and encoders.drug.add_text: false, or contrastive.mode: projection",
+            )
+        if joint:
+            cfg = cfg.model_copy(update={"contrastive": c.model_copy(update={"mode": "projection"})})
+            raw = inputs.X_drug
         res = contrastive_stage(inputs, R, fit_idx, cfg, smiles, seed, progress)
         x_drug, x_se, info = res.drug, res.se, res.info
-        tower = DrugTower.from_contrastive(
-            res, cfg.contrastive.mode, cfg.contrastive.lora_r, cfg.contrastive.lora_alpha
-        )
+        tower = DrugTower.from_contrastive(res, "projection", c.lora_r, c.lora_alpha)
     else:
         norm = Standardize.fit(inputs.X_drug[fit_idx])
         tower, info = DrugTower("standardize", norm), None
@@ -85,7 +98,8 @@ def fit_features(
     g = cfg.graph
     S = inputs.similarity(g.knn_weights.model_dump()) if g.knn_similarity == "combined" else None
     S = drug_similarity(g.knn_similarity, x_drug, inputs.tanimoto) if S is None else S
-    return NodeFeatures(x_drug.astype(np.float32), x_se.astype(np.float32), S, tower, info, dict(inputs.identities))
+    x_drug, x_se = x_drug.astype(np.float32), x_se.astype(np.float32)
+    return NodeFeatures(x_drug, x_se, S, tower, info, dict(inputs.identities), raw)
 
 
 def load_inputs(bench, cfg: Config, progress: bool = True) -> Inputs:

@@ -72,8 +72,14 @@ class Pipeline:
     def fit(
         self, sampler: Sampler, validator: Validator, seed: int, progress: bool = True, desc: str = "train"
     ) -> dict:
-        """Train the link model on `sampler`'s draws, keeping the epoch that `validator` scores best."""
+        """Train the link model on `sampler`'s draws, keeping the epoch that `validator` scores best;
+        with contrastive.mode lora/full, then fine-tune the SMILES LM with it end to end."""
         self.model, self.history = fit_model(self.model, sampler, validator, self.cfg, seed, progress, desc)
+        if self.features.raw_drug is not None and self.cfg.contrastive.lm_steps > 0:
+            from .joint import fine_tune
+
+            ft = fine_tune(self, sampler, validator, seed, progress, desc)
+            self.history["fine_tune"], self.history["best_val_score"] = ft, ft["best_val_score"]
         return self.history
 
     # --- prediction ------------------------------------------------------------------------------

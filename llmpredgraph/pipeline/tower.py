@@ -55,7 +55,13 @@ class DrugTower:
     def _tuned_lm(self, encoder) -> torch.nn.Module:
         if self._lm is None:
             model = adapt_lm(encoder.model, self.lm_mode, **self.lora)
-            model.load_state_dict(self.lm_state)
+            # LoRA towers hold the adapters only: the base weights come from the (same) encoder
+            res = model.load_state_dict(self.lm_state, strict=self.lm_mode == "full")
+            if res.unexpected_keys or any("lora_" in k for k in res.missing_keys):
+                raise UserError(
+                    "the saved LM adapters do not fit this encoder model",
+                    "install the encoder the model was trained with, or retrain it",
+                )
             self._lm = model.eval()
         return self._lm
 

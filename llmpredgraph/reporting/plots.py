@@ -66,14 +66,21 @@ def per_fold_bars(df: pd.DataFrame, metrics: list[str], path: Path) -> None:
     _save(fig, path)
 
 
-def embedding_map(before: np.ndarray, after: np.ndarray, labels: list[str], path: Path, seed: int = 0) -> None:
-    """2-D t-SNE of drug embeddings before and after contrastive tuning, coloured by ATC first level."""
+def embedding_map(
+    before: np.ndarray,
+    after: np.ndarray,
+    labels: list[str],
+    path: Path,
+    seed: int = 0,
+    titles: tuple[str, str] = ("before tuning (raw LM)", "after contrastive tuning"),
+) -> None:
+    """2-D t-SNE of drug embeddings before [n, d] and after [n, d'] tuning, coloured by ATC first level."""
     from sklearn.manifold import TSNE
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
     cats = sorted(set(labels))
     cmap = plt.get_cmap("tab20", max(len(cats), 1))
-    for ax, X, title in ((axes[0], before, "before tuning (raw LM)"), (axes[1], after, "after contrastive tuning")):
+    for ax, X, title in ((axes[0], before, titles[0]), (axes[1], after, titles[1])):
         Y = TSNE(n_components=2, random_state=seed, init="pca", perplexity=min(30, max(2, len(X) // 4))).fit_transform(
             X
         )

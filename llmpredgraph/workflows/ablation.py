@@ -79,6 +79,8 @@ SETS = {"required": REQUIRED, "knowledge": KNOWLEDGE, "knowledge_off": KNOWLEDGE
 
 
 def resolve_variants(names: list[str], grid: str | None) -> dict[str, dict]:
+    """base plus the named variants and the grid's; with neither, the 'required' set."""
+    names = names or ([] if grid else ["required"])
     chosen: dict[str, dict] = {}
     if grid:
         data = yaml.safe_load(Path(grid).read_text()) if Path(grid).is_file() else None
