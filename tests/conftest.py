@@ -84,6 +84,15 @@ def make_tiny_bert(folder):
     return folder
 
 
+def scrambled_benchmark(bench, rows, seed: int = 1):
+    """A copy of `bench` whose `rows` (test drugs) carry random classes 0..5: what no fitted part may read."""
+    import numpy as np
+
+    R = bench.R.copy()
+    R[rows] = np.random.default_rng(seed).integers(0, 6, size=(len(rows), bench.n_side_effects))
+    return bench.__class__(**{**bench.__dict__, "R": R})
+
+
 def random_inputs(bench, bits: int = 32, seed: int = 0):
     """Inputs with random encoder vectors and random fingerprints (tests that need no real model)."""
     import numpy as np
