@@ -59,7 +59,7 @@ class AuxiliaryPairs:
 def fine_tune(pipe, sampler: Sampler, validate: Validator, seed: int, progress: bool = True, desc: str = "") -> dict:
     """Joint fine-tuning of `pipe` after its frozen fit; updates pipe.model, pipe.features (vectors and
     an 'lm' tower holding the adapters) and pipe.builder in place. Returns the phase's record."""
-    from ..encoders.smiles_lm import SmilesLMEncoder
+    from ..encoders.factory import build_drug_encoder
 
     cfg, c, f = pipe.cfg, pipe.cfg.contrastive, pipe.features
     if f.raw_drug is None or f.tower.kind != "projection":
@@ -70,8 +70,7 @@ def fine_tune(pipe, sampler: Sampler, validate: Validator, seed: int, progress: 
     dev = resolve_device(cfg.device)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed + 1)
-    d = cfg.encoders.drug
-    enc = SmilesLMEncoder(d.model, d.pooling, d.max_length, d.batch_size, str(dev))
+    enc = build_drug_encoder(cfg.encoders, str(dev))  # the configured SMILES LM, on the device
     lm = adapt_lm(enc.model, c.mode, c.lora_r, c.lora_alpha).to(dev)
     head, model = copy.deepcopy(f.tower.head).to(dev), pipe.model.to(dev)
     smiles = list(pipe.support.drug_smiles)
@@ -102,7 +101,8 @@ def fine_tune(pipe, sampler: Sampler, validate: Validator, seed: int, progress: 
         model.train(), head.train(), lm.train()
         data, dd, ss, pos_cls = sampler(rng)
         n_pos = len(pos_cls)
-        batch = np.sort(rng.choice(np.unique(dd), size=min(c.lm_batch_size, len(np.unique(dd))), replace=False))
+        drugs = np.unique(dd)
+        batch = np.sort(rng.choice(drugs, size=min(c.lm_batch_size, len(drugs)), replace=False))
         keep = np.isin(dd, batch)  # the pairs of the mini-batch's drugs; positives stay first
         kp = int(keep[:n_pos].sum())
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda"):
@@ -167,5 +167,4 @@ def _vectors(head: torch.nn.Module, raw: torch.Tensor) -> np.ndarray:
 def _validate(pipe, head, raw: torch.Tensor, model, validate: Validator) -> float:
     """Score the current state: the validator reads the builder's drug vectors (set from the refresh)."""
     pipe.builder.x_drug = torch.as_tensor(_vectors(head, raw))
-    pipe.model = model
     return selection_score(validate(model))
