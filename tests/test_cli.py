@@ -197,3 +197,25 @@ def test_device_option_is_recorded_and_a_missing_gpu_is_one_line(tiny_config, tm
     )
     assert res.exit_code == 2 and "no CUDA GPU" in res.output and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "g").exists()
+
+
+def test_resume_may_extend_a_run_folder_to_more_folds(tiny_config, tmp_path):
+    """run_folds only picks folds: a 1-fold folder resumes with other folds, config.yaml records the
+    union (null once every fold is covered), and any other change is still refused."""
+    import yaml
+
+    from llmpredgraph.config import load_config
+    from llmpredgraph.errors import UserError
+    from llmpredgraph.workflows.experiment import prepare_run_folder
+
+    out = tmp_path / "run"
+    n = load_config(tiny_config, []).protocol.folds
+    assert n >= 3
+    prepare_run_folder(out, load_config(tiny_config, ["protocol.run_folds=[0]"]), resume=False, overwrite=False)
+    prepare_run_folder(out, load_config(tiny_config, [f"protocol.run_folds=[{n - 1}]"]), resume=True, overwrite=False)
+    assert yaml.safe_load((out / "config.yaml").read_text())["protocol"]["run_folds"] == [0, n - 1]
+    rest = ",".join(str(k) for k in range(1, n - 1))
+    prepare_run_folder(out, load_config(tiny_config, [f"protocol.run_folds=[{rest}]"]), resume=True, overwrite=False)
+    assert yaml.safe_load((out / "config.yaml").read_text())["protocol"]["run_folds"] is None
+    with pytest.raises(UserError, match="different config"):
+        prepare_run_folder(out, load_config(tiny_config, ["seed=3"]), resume=True, overwrite=False)

@@ -29,26 +29,47 @@ from ..runtime import seed_everything, set_threads
 from .executor import LocalExecutor
 
 
+def _without_run_folds(data: dict) -> dict:
+    return {**data, "protocol": {**data["protocol"], "run_folds": None}}
+
+
+def _fold_union(saved: list[int] | None, new: list[int] | None, n_folds: int) -> list[int] | None:
+    """Folds a resumed folder covers: None (all) when either run covers all, or the union does."""
+    if saved is None or new is None:
+        return None
+    union = sorted(set(saved) | set(new))
+    return None if union == list(range(n_folds)) else union
+
+
 def prepare_run_folder(out: Path, cfg: Config, resume: bool, overwrite: bool) -> None:
-    resolved = yaml.safe_dump(cfg.dump(), sort_keys=False)
+    data = cfg.dump()
     if out.exists() and any(out.iterdir()):
         if overwrite:
             shutil.rmtree(out)
         elif resume:
-            saved = out / "config.yaml"
-            # parsed, so a run saved before a new key (with its default) still resumes
-            if saved.is_file() and from_dict(yaml.safe_load(saved.read_text()), str(saved)).dump() != cfg.dump():
-                raise UserError(
-                    f"run folder {out} was started with a different config",
-                    "resume with the same config, or use --overwrite or another --out",
+            saved_path = out / "config.yaml"
+            if saved_path.is_file():
+                # parsed, so a run saved before a new key (with its default) still resumes
+                saved = from_dict(yaml.safe_load(saved_path.read_text()), str(saved_path)).dump()
+                # run_folds only picks folds, so a folder may be extended to more folds
+                if _without_run_folds(saved) != _without_run_folds(data):
+                    raise UserError(
+                        f"run folder {out} was started with a different config",
+                        "resume with the same config, or use --overwrite or another --out",
+                    )
+                folds = _fold_union(
+                    saved["protocol"]["run_folds"],
+                    data["protocol"]["run_folds"],
+                    cfg.protocol.folds * cfg.protocol.repeats,
                 )
+                data["protocol"]["run_folds"] = folds
         else:
             raise UserError(
                 f"run folder {out} already exists",
                 "pass --resume to continue it, --overwrite to replace it, or choose another --out",
             )
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "config.yaml", resolved)
+    write_text(out / "config.yaml", yaml.safe_dump(data, sort_keys=False))
 
 
 def _fold_done(folder: Path) -> bool:
