@@ -21,12 +21,12 @@ from pathlib import Path
 import click
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = str(Path(sys.executable).parent / "llmpredgraph")
+CLI = [sys.executable, "-m", "llmpredgraph"]  # works with the package on PYTHONPATH too
 
 
 def run(objective: str, steps: int, batch: int, max_length: int, device: str, limit: int, tmp: Path) -> dict:
     out = tmp / objective
-    cmd = [CLI, "pretrain", "--objective", objective, "--corpus", "moses", "--limit", str(limit)]
+    cmd = [*CLI, "pretrain", "--objective", objective, "--corpus", "moses", "--limit", str(limit)]
     cmd += ["--steps", str(steps), "--batch-size", str(batch), "--max-length", str(max_length)]
     cmd += ["--eval-every", str(steps), "--checkpoint-every", str(steps), "--device", device]
     cmd += ["--out", str(out), "--quiet"]

@@ -20,6 +20,7 @@ LAYERS = [
     {"protocols"},
     {"workflows"},
     {"cli", "benchmarking"},
+    {"__main__"},  # `python -m llmpredgraph`: calls the CLI
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

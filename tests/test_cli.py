@@ -219,3 +219,12 @@ def test_resume_may_extend_a_run_folder_to_more_folds(tiny_config, tmp_path):
     assert yaml.safe_load((out / "config.yaml").read_text())["protocol"]["run_folds"] is None
     with pytest.raises(UserError, match="different config"):
         prepare_run_folder(out, load_config(tiny_config, ["seed=3"]), resume=True, overwrite=False)
+
+
+def test_python_dash_m_runs_the_cli():
+    """`python -m llmpredgraph` (the GPU check runs the package from PYTHONPATH, without the console script)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "llmpredgraph", "pretrain", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.startswith("Usage: llmpredgraph pretrain"), res.stderr
