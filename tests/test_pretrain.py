@@ -127,3 +127,21 @@ def test_text_mlm_with_lora_gives_a_sentence_model_folder(tmp_path):
     assert new.shape == old.shape and 0 < np.abs(new - old).max() < 0.5
     with pytest.raises(UserError, match="MLM only"):
         pretrain(PretrainSettings(**{**s.__dict__, "objective": "mtr"}), tmp_path / "x", progress=False)
+
+
+def test_a_float16_checkpoint_loads_as_float32(tmp_path):
+    """The GPU bundle ships the SMILES BERT in float16; encoder and MLM both train float32 weights."""
+    from safetensors.torch import load_file, save_file
+
+    from llmpredgraph.encoders.smiles_lm import load_smiles_lm
+
+    folder = make_tiny_bert(tmp_path / "bert")
+    config = json.loads((folder / "config.json").read_text())
+    for key in ("dtype", "torch_dtype"):  # rxnfp's config names no dtype, so the weights' own would win
+        config.pop(key, None)
+    (folder / "config.json").write_text(json.dumps(config))
+    weights = load_file(folder / "model.safetensors")
+    save_file({k: v.half() for k, v in weights.items()}, folder / "model.safetensors", metadata={"format": "pt"})
+    for masked in (False, True):
+        _, model = load_smiles_lm(str(folder), masked_lm=masked)
+        assert {p.dtype for p in model.parameters()} == {torch.float32}
