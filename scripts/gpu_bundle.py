@@ -9,7 +9,8 @@ working tree is limited to 64 MiB. So this bundles (run it here, where PyPI answ
 - site/rxnfp/: the shipped SMILES BERT's folder alone (config, vocab, weights cast to float16 so it fits;
   the GPU trains in bf16 anyway), found as package `rxnfp` through PYTHONPATH;
 - site/moses/: the first 60,000 MOSES training SMILES in the package's own layout (the wheel is 52 MB);
-- mirror.tar.xz: the benchmark mirror (LLMPREDGRAPH_DATA_MIRROR), so `data fetch` runs there.
+- data.tar.xz: this machine's prepared data folder (raw/ and processed/, no embedding cache), so the
+  GPU spends no time on `data fetch` / `data prepare` (run both here first).
 
 MiniLM (an 83 MB wheel) cannot travel, so the GPU runs use one-hot side-effect features: timings hold,
 metrics are not comparable with the CPU tables. Usage: .venv/bin/python scripts/gpu_bundle.py
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
@@ -75,12 +75,15 @@ def moses_subset(dest: Path, n: int) -> None:
             fout.write(line)
 
 
-def mirror(dest: Path) -> None:
-    src = Path(os.environ.get("LLMPREDGRAPH_DATA_MIRROR", ROOT.parent / "shared/data")).resolve()
-    if not (src / "SOURCES.md").is_file():
-        raise click.ClickException(f"no data mirror at {src}: set LLMPREDGRAPH_DATA_MIRROR")
-    with tarfile.open(dest / "mirror.tar.xz", "w:xz") as tar:
-        tar.add(src, arcname="mirror")
+def data_folder(dest: Path) -> None:
+    from llmpredgraph.paths import data_dir
+
+    src = data_dir()
+    if not (src / "processed" / "manifest.json").is_file():
+        raise click.ClickException(f"no prepared data in {src}: run `llmpredgraph data fetch` and `data prepare`")
+    with tarfile.open(dest / "data.tar.xz", "w:xz") as tar:
+        for part in ("raw", "processed"):
+            tar.add(src / part, arcname=part)
 
 
 def size_mib(path: Path) -> float:
@@ -99,7 +102,7 @@ def main(out: str, n_moses: int) -> None:
     wheels(tmp / "whl")
     smiles_bert(tmp / "site")
     moses_subset(tmp / "site", n_moses)
-    mirror(tmp)
+    data_folder(tmp)
     mib = size_mib(tmp)
     if mib > LIMIT_MIB:
         raise click.ClickException(f"bundle is {mib:.1f} MiB, over {LIMIT_MIB} MiB: carry fewer MOSES SMILES")

@@ -5,19 +5,20 @@
 # experiment with LoRA) and results.tar.gz (every log, metrics file and config, from $WORK).
 # Every step has its own time limit and records its exit code, so one failure loses nothing else.
 #
-# On the lent, offline GPU machine: build the bundle here first (`.venv/bin/python scripts/gpu_bundle.py`,
-# 51 MiB: rdkit/pydantic wheels, the SMILES BERT in float16, 60k MOSES SMILES, the data mirror), then
+# On the lent, offline GPU machine: build the bundle here first (`.venv/bin/python scripts/gpu_bundle.py`, ~51 MiB:
+# rdkit/pydantic wheels, the SMILES BERT in float16, 60k MOSES SMILES, the prepared data folder), then
 #   run(carry=[".gpu"], command="OUT=$OUT bash scripts/gpu_check.sh", timeout_s=560)
 # With .gpu/ the package runs from this checkout through PYTHONPATH (no pip index needed) and side
 # effects get one-hot features (MiniLM cannot travel): the timings hold, the metrics are not the CPU
 # tables'. Elsewhere it uses the installed package and the mirror at LLMPREDGRAPH_DATA_MIRROR.
-# DEVICE=cpu SMOKE=1 runs every step tiny on the CPU, to check the script itself.
+# DEVICE=cpu SMOKE=1 LIMIT_SCALE=10 runs every step tiny on the CPU, to check the script itself.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-runs/gpu_check}"
 WORK="${WORK:-/tmp/gpu_check_work}"  # everything; $OUT gets a few small files (the device returns at most 8)
 DEVICE="${DEVICE:-cuda}"
 SMOKE="${SMOKE:-0}"
+LIMIT_SCALE="${LIMIT_SCALE:-1}"  # multiplies every step's time limit (a smoke run on a busy CPU)
 mkdir -p "$OUT" "$WORK"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
 PY="${PYTHON:-python3}"
@@ -28,9 +29,9 @@ if [ -d .gpu ]; then
     $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" .gpu/whl/*.whl \
       || { echo "wheel install failed" >"$OUT/env.txt"; exit 1; }
   fi
-  mkdir -p /tmp/llmpredgraph_mirror && tar -xJf .gpu/mirror.tar.xz -C /tmp/llmpredgraph_mirror
+  export LLMPREDGRAPH_DATA_DIR="${LLMPREDGRAPH_DATA_DIR:-/tmp/llmpredgraph_data}"  # prepared here, carried
+  mkdir -p "$LLMPREDGRAPH_DATA_DIR" && tar -xJf .gpu/data.tar.xz -C "$LLMPREDGRAPH_DATA_DIR"
   export PYTHONPATH="$PWD/.gpu/site:$PWD:$SITE${PYTHONPATH:+:$PYTHONPATH}"
-  export LLMPREDGRAPH_DATA_MIRROR=/tmp/llmpredgraph_mirror/mirror LLMPREDGRAPH_DATA_DIR=/tmp/llmpredgraph_data
   EXTRA=(--set encoders.side_effect.kind=onehot)
 else
   export LLMPREDGRAPH_DATA_MIRROR="${LLMPREDGRAPH_DATA_MIRROR:-$(cd ../shared/data 2>/dev/null && pwd)}"
@@ -47,7 +48,7 @@ CLI=("$PY" -m llmpredgraph)
 } >"$OUT/env.txt" 2>&1
 
 step() {  # step NAME LIMIT_S COMMAND...: run with a limit, log, record seconds and exit code
-  local name=$1 limit=$2 t0=$SECONDS rc
+  local name=$1 limit=$(($2 * LIMIT_SCALE)) t0=$SECONDS rc
   shift 2
   timeout "$limit" "$@" >"$WORK/$name.log" 2>&1
   rc=$?
@@ -68,7 +69,9 @@ else
 fi
 LORA=(--config configs/encoders.yaml --set contrastive.mode=lora "${EXTRA[@]}" --device "$DEVICE" --quiet)
 
-step data 90 bash -c "${CLI[*]} data fetch && ${CLI[*]} data prepare"
+if [ ! -f "${LLMPREDGRAPH_DATA_DIR:-data}/processed/manifest.json" ]; then
+  step data 180 bash -c "${CLI[*]} data fetch && ${CLI[*]} data prepare"
+fi
 # MLM / MTR throughput at the issue's shape (batch 1,024, length 64), on MOSES.
 step pretrain 150 "$PY" scripts/benchmark_pretrain.py --device "$DEVICE" "${PRE[@]}" --out "$WORK/pretrain"
 # One end-to-end LoRA fold, then the whole 10-fold cold experiment with end-to-end LoRA (target <= 5 min).
