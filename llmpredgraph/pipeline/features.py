@@ -88,7 +88,7 @@ def fit_features(
             raw = inputs.X_drug
         res = contrastive_stage(inputs, R, fit_idx, cfg, smiles, seed, progress)
         x_drug, x_se, info = res.drug, res.se, res.info
-        tower = DrugTower.from_contrastive(res, "projection", c.lora_r, c.lora_alpha)
+        tower = DrugTower.from_contrastive(res, cfg.contrastive.mode, c.lora_r, c.lora_alpha)
     else:
         norm = Standardize.fit(inputs.X_drug[fit_idx])
         tower, info = DrugTower("standardize", norm), None
