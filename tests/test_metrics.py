@@ -3,8 +3,9 @@ import math
 import numpy as np
 
 from llmpredgraph.baselines import knn_fp, se_mean
-from llmpredgraph.metrics.functions import binary_metrics, dsf_metrics, evaluate
-from llmpredgraph.reporting.summary import metrics_frame, paired_wilcoxon
+from llmpredgraph.metrics.functions import binary_metrics, dsf_metrics, evaluate, popularity_bins, ranking_metrics
+from llmpredgraph.reporting.statistics import corrected_ttest, paired
+from llmpredgraph.reporting.summary import metrics_frame
 
 
 def test_dsf_metrics_by_hand():
@@ -56,11 +57,54 @@ def test_se_mean_and_knn_baselines_by_hand():
     np.testing.assert_allclose(k["assoc"], [[1.0, 0.5 / 1.5]])
 
 
-def test_paired_wilcoxon():
-    fm = {f: {"graph": {"dsf_scc": 0.6 + 0.01 * f}, "mlp": {"dsf_scc": 0.5 + 0.001 * f}} for f in range(6)}
+def test_corrected_ttest_by_hand():
+    from scipy.stats import t as student_t
+    from scipy.stats import ttest_1samp
+
+    d = np.array([0.1, 0.2, 0.3, 0.2])
+    # without the correction it is the one-sample t-test of the differences
+    t0, p0 = corrected_ttest(d, 0.0)
+    ref = ttest_1samp(d, 0.0)
+    assert math.isclose(t0, ref.statistic) and math.isclose(p0, ref.pvalue)
+    # 10-fold: var * (1/4 + 1/9); mean 0.2, var 0.02 / 3
+    t, p = corrected_ttest(d, 1 / 9)
+    expect = 0.2 / math.sqrt((1 / 4 + 1 / 9) * 0.02 / 3)
+    assert math.isclose(t, expect) and math.isclose(p, 2 * student_t.sf(expect, 3))
+    assert p > p0  # the overlap of training sets widens the interval
+    assert all(math.isnan(v) for v in corrected_ttest(np.array([0.1, 0.1]), 1 / 9))
+
+
+def test_paired_reports_repeats_and_wins():
+    fm = {f: {"graph": {"dsf_scc": 0.6 + 0.01 * f}, "mlp": {"dsf_scc": 0.6}} for f in range(6)}
     df = metrics_frame(fm)
-    p = paired_wilcoxon(df, "graph", "mlp", "dsf_scc")
-    assert math.isclose(p, 2 / 64)  # all 6 differences positive: exact two-sided p = 2 / 2^6
+    df.insert(1, "repeat", df["fold"] // 3)
+    res = paired(df, "graph", "mlp", "dsf_scc", folds_per_repeat=3)
+    assert res.wins == 5 and res.n == 6  # fold 0 ties
+    np.testing.assert_allclose(res.per_repeat, [0.01, 0.04])  # (0 + .01 + .02) / 3, (.03 + .04 + .05) / 3
+    assert math.isclose(res.p, corrected_ttest(np.arange(6) * 0.01, 1 / 2)[1])
+    assert "by repeat +0.010 +0.040" in res.cell()
+
+
+def test_ranking_metrics_by_hand():
+    R = np.array([[1, 0, 0, 2], [0, 0, 3, 0]])
+    s = np.array([[0.9, 0.1, 0.5, 0.4], [0.2, 0.3, 0.45, 0.1]])
+    pop = np.array([0.9, 0.1, 0.5, 0.2])
+    m = ranking_metrics(s, R, pop, k=2, bins=2)
+    # drug 0: positives .9 .4 vs .1 .5 -> 3 of 4 pairs; drug 1: .45 above .2 .3 .1 -> 1
+    assert math.isclose(m["assoc_auroc_per_drug"], (0.75 + 1.0) / 2)
+    # top 2: drug 0 {.9 hit, .5}, drug 1 {.45 hit, .3}: precision 1/2 each; recall 1/2 and 1/1
+    assert math.isclose(m["assoc_precision_at_2"], 0.5) and math.isclose(m["assoc_recall_at_2"], 0.75)
+    # popularity bins: {1, 3} (least popular) and {2, 0}; bin 0: .4 above .1 .3 .1 -> 1;
+    # bin 1: positives .9 .45 vs .5 .2 -> 3 of 4
+    np.testing.assert_array_equal(popularity_bins(pop, 2), [1, 0, 1, 0])
+    assert math.isclose(m["assoc_auroc_strat"], (1.0 + 0.75) / 2)
+    # popularity itself has no signal within a bin of equal popularity
+    flat = ranking_metrics(np.tile([0.5, 0.5, 0.5, 0.5], (2, 1)), R, np.zeros(4), bins=1)
+    assert math.isclose(flat["assoc_auroc_strat"], 0.5)
+    # ignored cells (warm training pairs) are neither positive nor negative: drug 0 loses its .5 negative
+    ign = np.zeros_like(R, dtype=bool)
+    ign[0, 2] = True
+    assert math.isclose(ranking_metrics(s, R, pop, ignore=ign, k=2)["assoc_auroc_per_drug"], 1.0)
 
 
 def test_knn_offset_baseline_by_hand():

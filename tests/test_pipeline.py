@@ -15,7 +15,7 @@ from llmpredgraph.config import Config
 from llmpredgraph.contrastive.towers import ProjectionHead, Standardize
 from llmpredgraph.graph.decoder import EdgeDecoder
 from llmpredgraph.graph.pair_features import PairFeatures
-from llmpredgraph.metrics.functions import evaluate
+from llmpredgraph.metrics.functions import evaluate, selection_metrics
 from llmpredgraph.metrics.registry import names, selection_score
 from llmpredgraph.pipeline.tower import DrugTower
 from llmpredgraph.protocols import ColdProtocol, Fold, Targets, run_fold
@@ -63,7 +63,11 @@ def test_metric_registry_names_what_evaluate_returns():
     }
     m = evaluate(pred, R_test, np.array([0, 1]), np.array([2, 1]))
     assert set(m) == set(names())
-    assert names("headline") == ["dsf_scc", "dshf_auroc", "assoc_auroc"]
+    assert names("headline") == ["dsf_scc", "dshf_auroc", "assoc_auroc", "assoc_auroc_per_drug", "assoc_auroc_strat"]
+    # the fast validation path computes exactly the selection metrics, with evaluate's values
+    fast = selection_metrics(pred, R_test)
+    assert set(fast) == set(names("selection"))
+    assert all(fast[k] == pytest.approx(m[k]) for k in fast)
     assert set(names("selection")) <= set(names()) and set(names("summary")) <= set(names())
     assert selection_score({"dsf_scc": 0.5, "dshf_auroc": 0.7, "assoc_auroc_all": float("nan")}) == pytest.approx(0.6)
 

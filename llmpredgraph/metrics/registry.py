@@ -44,11 +44,34 @@ METRICS: tuple[Metric, ...] = (
         ablation=True,
         selection=True,
     ),
+    Metric(
+        "assoc_auroc_per_drug",
+        "association AUROC within each drug against all its unknown pairs, averaged over drugs",
+        headline=True,
+        ablation=True,
+    ),
+    Metric(
+        "assoc_auroc_strat",
+        "association AUROC within popularity deciles of the side effects, averaged (drug-specific signal)",
+        headline=True,
+        ablation=True,
+    ),
+    Metric("assoc_precision_at_10", "share of each drug's 10 top-ranked side effects that are held-out pairs"),
+    Metric("assoc_recall_at_10", "share of each drug's held-out pairs among its 10 top-ranked side effects"),
     Metric("dsf_scc_per_drug", "DSF Spearman within each drug, averaged over drugs", summary=False),
-    Metric("assoc_auroc_per_drug", "association AUROC within each drug, averaged over drugs", summary=False),
 )
 BY_NAME = {m.name: m for m in METRICS}
-PER_DRUG = ("dsf_scc_per_drug", "assoc_auroc_per_drug")  # skipped during validation (costly)
+PER_DRUG = (  # skipped during validation (costly)
+    "dsf_scc_per_drug",
+    "assoc_auroc_per_drug",
+    "assoc_auroc_strat",
+    "assoc_precision_at_10",
+    "assoc_recall_at_10",
+)
+
+
+# the validation metric that judges each head on its own (model.correction_scales)
+HEAD_CRITERION = {"dsf": "dsf_scc", "dshf": "dshf_auroc", "assoc": "assoc_auroc_all"}
 
 
 def names(role: str | None = None) -> list[str]:

@@ -50,13 +50,15 @@ class Split:
 class Targets:
     """What a fold is scored on. rows: benchmark drug index of each row [m]; R_test [m, n_se]:
     classes of the held-out pairs, 0 elsewhere; neg_rows / neg_cols: the 1:1 sampled unknown
-    pairs (rows index R_test); ignore [m, n_se]: cells left out of the all-unknowns AUROC, or None."""
+    pairs (rows index R_test); ignore [m, n_se]: cells left out of the all-unknowns AUROC, or None;
+    popularity [n_se]: share of training drugs with each side effect (the stratified AUROC's bins)."""
 
     rows: np.ndarray
     R_test: np.ndarray
     neg_rows: np.ndarray
     neg_cols: np.ndarray
     ignore: np.ndarray | None = None
+    popularity: np.ndarray | None = None
 
 
 @dataclass
@@ -127,4 +129,11 @@ class Protocol(ABC):
         """The selection criterion of a baseline setting, fitted on fit labels, scored on validation labels."""
 
     def evaluate(self, targets: Targets, pred: dict[str, np.ndarray]) -> dict[str, float]:
-        return evaluate(pred, targets.R_test, targets.neg_rows, targets.neg_cols, ignore=targets.ignore)
+        return evaluate(
+            pred,
+            targets.R_test,
+            targets.neg_rows,
+            targets.neg_cols,
+            ignore=targets.ignore,
+            popularity=targets.popularity,
+        )

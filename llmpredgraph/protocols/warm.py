@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..baselines import run_baseline
-from ..metrics.functions import evaluate
+from ..metrics.functions import selection_metrics
 from ..metrics.registry import selection_score
 from ..pipeline.pipeline import Pipeline
 from .base import Fold, Protocol, Split, Targets
@@ -68,7 +68,7 @@ class WarmProtocol(Protocol):
         """Fit pairs predict the validation pairs, scored like the warm validator (all other unknowns)."""
         t = warm_targets(split.R_train, split.R_fit, split.val, split.R_train == 0, split.fold.seed)
         pred = run_baseline(name, split.R_fit, np.arange(self.bench.n_drugs), t.rows, inputs, **knobs)
-        return selection_score(evaluate(pred, t.R_test, t.neg_rows, t.neg_cols, per_drug=False, ignore=t.ignore))
+        return selection_score(selection_metrics(pred, t.R_test, ignore=t.ignore))
 
 
 def warm_sampler(builder, R_fit: np.ndarray, unknown: np.ndarray, t, support: np.ndarray):
@@ -94,7 +94,7 @@ def warm_targets(
     rows = np.unique(held[:, 0])
     R_held = only_pairs(R_labels, held)[rows]
     nr, nc = sample_unknown(unknown[rows], np.arange(len(rows)), (R_held > 0).sum(1), np.random.default_rng(seed))
-    return Targets(rows, R_held, nr, nc, (R_visible > 0)[rows])
+    return Targets(rows, R_held, nr, nc, (R_visible > 0)[rows], (R_visible > 0).mean(0))
 
 
 def warm_validator(
@@ -122,6 +122,6 @@ def warm_validator(
         pred = {k: np.zeros(t.R_test.shape, dtype=np.float32) for k in p}
         for k, v in p.items():
             pred[k][r, c] = v
-        return evaluate(pred, t.R_test, t.neg_rows, t.neg_cols, per_drug=False, ignore=~cells)
+        return selection_metrics(pred, t.R_test, ignore=~cells)
 
     return validate

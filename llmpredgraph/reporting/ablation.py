@@ -9,15 +9,17 @@ import pandas as pd
 
 from ..atomic import write_with
 from ..metrics.registry import lower_is_better, names
-from .summary import paired_wilcoxon
+from .statistics import paired
+from .summary import present
 
 
-def ablation_table(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per variant: mean, sd, paired delta vs 'base' (and its sd) and Wilcoxon p per ablation metric."""
+def ablation_table(df: pd.DataFrame, folds_per_repeat: int) -> pd.DataFrame:
+    """One row per variant: mean, sd, paired delta vs 'base' (and its sd), the corrected resampled
+    t-test p and the per-repeat deltas, per ablation metric. df: long frame with fold, repeat, method."""
     rows = []
     for name in dict.fromkeys(df["method"]):
         row = {"variant": name}
-        for m in names("ablation"):
+        for m in present(df, names("ablation")):
             vals = df[df["method"] == name].set_index("fold")[m]
             base = df[df["method"] == "base"].set_index("fold")[m]
             common = vals.index.intersection(base.index)
@@ -25,21 +27,20 @@ def ablation_table(df: pd.DataFrame) -> pd.DataFrame:
             diff = vals[common] - base[common]
             row[f"{m}_delta"] = float(diff.mean())
             row[f"{m}_delta_sd"] = float(diff.std(ddof=1)) if len(diff) > 1 else 0.0
-            row[f"{m}_p"] = (
-                paired_wilcoxon(pd.concat([df[df["method"] == "base"], df[df["method"] == name]]), name, "base", m)
-                if name != "base"
-                else np.nan
-            )
+            test = paired(df[df["method"].isin([name, "base"])], name, "base", m, folds_per_repeat)
+            row[f"{m}_p"] = test.p if name != "base" else np.nan
+            row[f"{m}_by_repeat"] = " ".join(f"{v:+.3f}" for v in test.per_repeat) if name != "base" else ""
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def ablation_markdown(table: pd.DataFrame, variants: dict, base_name: str) -> str:
-    metrics = names("ablation")
+    metrics = [m for m in names("ablation") if f"{m}_mean" in table]
     lines = [
         f"# Ablation of `{base_name}`",
         "",
-        "Each cell: mean ± sd over folds; Δ = variant minus base (paired by fold); p = two-sided paired Wilcoxon.",
+        "Each cell: mean ± sd over folds; Δ = variant minus base (paired by fold); p = two-sided corrected",
+        "resampled t-test (Nadeau & Bengio 2003), valid for repeated folds; ablation.csv has per-repeat Δ.",
         "",
     ]
     lines.append("| variant | overrides | " + " | ".join(metrics) + " |")
@@ -65,7 +66,7 @@ def forest_plot(table: pd.DataFrame, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = names("headline")
+    keys = [m for m in names("headline") if f"{m}_delta" in table]
     t = table[table["variant"] != "base"]
     fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 0.45 * len(t) + 1.5), sharey=True, squeeze=False)
     y = np.arange(len(t))

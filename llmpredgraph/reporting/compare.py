@@ -1,5 +1,5 @@
-"""`compare`: side-by-side table of finished runs (refused when their folds differ), with paired
-Wilcoxon tests of every run:method against a reference run:method on the identical folds."""
+"""`compare`: side-by-side table of finished runs (refused when their folds differ), with corrected
+resampled t-tests of every run:method against a reference run:method on the identical folds."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import pandas as pd
 
 from ..errors import UserError
 from ..metrics.registry import names
-from .summary import delta_p, mean_sd
+from .statistics import TEST_NOTE, paired
+from .summary import mean_sd, present
 
 
-def _load(folders: list[str]) -> list[tuple[Path, pd.DataFrame]]:
+def _load(folders: list[str]) -> tuple[list[tuple[Path, pd.DataFrame]], int]:
+    """The runs' metric frames (with a 'repeat' column) and their folds per repeat."""
     if len(folders) < 2:
         raise UserError("compare needs at least two run folders", "pass two or more finished runs")
     ref, frames = None, []
@@ -38,8 +40,11 @@ def _load(folders: list[str]) -> list[tuple[Path, pd.DataFrame]]:
                 f"runs {ref[0]} and {p} were evaluated on different folds",
                 "compare runs made with the same seed, fold count, repeats and run_folds",
             )
+        k = int(folds.get("folds") or df["fold"].nunique())
+        if "repeat" not in df:
+            df.insert(1, "repeat", df["fold"] // k)
         frames.append((p, df))
-    return frames
+    return frames, k
 
 
 def _labels(paths: list[Path]) -> list[str]:
@@ -50,12 +55,13 @@ def _labels(paths: list[Path]) -> list[str]:
 
 def compare_runs(folders: list[str], reference: str | None = None) -> str:
     """Markdown: mean ± sd per run:method, then (with a reference 'run:method', default the first
-    run's graph model) the paired difference, Wilcoxon p and folds won for every other run:method."""
-    loaded = _load(folders)
+    run's graph model) the paired difference, corrected t-test p, folds won and per-repeat differences
+    for every other run:method."""
+    loaded, k = _load(folders)
     labels = _labels([p for p, _ in loaded])
     long = pd.concat([df.assign(method=lab + ":" + df["method"]) for lab, (_, df) in zip(labels, loaded)])
     long = long.reset_index(drop=True)
-    summary, key = names("summary"), names("headline")
+    summary, key = present(long, names("summary")), present(long, names("headline"))
     ms = mean_sd(long, summary)
     lines = ["| run:method | " + " | ".join(summary) + " |", "|---|" + "---|" * len(summary)]
     for method in ms.index:
@@ -71,9 +77,9 @@ def compare_runs(folders: list[str], reference: str | None = None) -> str:
             raise UserError(f"--reference {ref!r} is not a run:method of these runs", f"pick one of {methods}")
         return "\n".join(lines)
     n = long["fold"].nunique()
-    lines += ["", f"Paired against {ref} on the same {n} folds (two-sided Wilcoxon):", ""]
+    lines += ["", f"Paired against {ref} on the same {n} folds (corrected resampled t-test):", ""]
     lines += ["| comparison | " + " | ".join(key) + " |", "|---|" + "---|" * len(key)]
     for other in [m for m in methods if m != ref]:
-        lines.append(f"| {ref} vs {other} | " + " | ".join(delta_p(long, ref, other, m) for m in key) + " |")
-    lines += ["", "Cells: mean difference (first minus second), p-value, folds where the first is better."]
+        lines.append(f"| {ref} vs {other} | " + " | ".join(paired(long, ref, other, m, k).cell() for m in key) + " |")
+    lines += ["", TEST_NOTE]
     return "\n".join(lines)

@@ -1,12 +1,11 @@
-"""Aggregate fold metrics: metrics.json / metrics.csv, and summary.md with paired Wilcoxon tests."""
+"""Aggregate fold metrics: metrics.json / metrics.csv, and summary.md with corrected paired tests."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from scipy.stats import wilcoxon
 
 from ..metrics.registry import lower_is_better, names
+from .statistics import TEST_NOTE, paired
 
 
 def metrics_frame(fold_metrics: dict[int, dict[str, dict[str, float]]]) -> pd.DataFrame:
@@ -15,20 +14,14 @@ def metrics_frame(fold_metrics: dict[int, dict[str, dict[str, float]]]) -> pd.Da
     return pd.DataFrame(rows)
 
 
+def present(df: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """The metrics that df has (runs made before a metric existed lack its column)."""
+    return [m for m in metrics if m in df.columns]
+
+
 def mean_sd(df: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
-    g = df.groupby("method", sort=False)[metrics or names()]
+    g = df.groupby("method", sort=False)[present(df, metrics or names())]
     return g.mean().add_suffix("_mean").join(g.std(ddof=1).fillna(0.0).add_suffix("_sd"))
-
-
-def paired_wilcoxon(df: pd.DataFrame, a: str, b: str, metric: str) -> float:
-    """Two-sided paired Wilcoxon p-value of `a` vs `b` across folds (nan when undefined)."""
-    wide = df.pivot(index="fold", columns="method", values=metric)
-    if a not in wide or b not in wide:
-        return float("nan")
-    d = (wide[a] - wide[b]).dropna()
-    if len(d) < 2 or np.allclose(d, 0):
-        return float("nan")
-    return float(wilcoxon(d).pvalue)
 
 
 def best_baseline(df: pd.DataFrame, metric: str, baselines: list[str]) -> str | None:
@@ -39,15 +32,21 @@ def best_baseline(df: pd.DataFrame, metric: str, baselines: list[str]) -> str | 
 
 
 def summary_markdown(
-    df: pd.DataFrame, baselines: list[str], title: str, command: str | None = None, notes: list[str] | None = None
+    df: pd.DataFrame,
+    baselines: list[str],
+    title: str,
+    command: str | None = None,
+    notes: list[str] | None = None,
+    folds_per_repeat: int | None = None,
 ) -> str:
-    """Mean ± sd over all folds (every repeat), the spread of repeat means, and paired Wilcoxon tests
-    of the graph model (else the first method) against every other method on identical folds. df may
-    carry a 'repeat' column."""
-    summary, key = names("summary"), names("headline")
+    """Mean ± sd over all folds (every repeat), the spread of repeat means, and corrected resampled
+    t-tests of the graph model (else the first method) against every other method on identical folds.
+    df may carry a 'repeat' column; folds_per_repeat (k) defaults to the folds seen per repeat."""
+    summary, key = present(df, names("summary")), present(df, names("headline"))
     ms = mean_sd(df, summary)
     n_folds = df["fold"].nunique()
     repeats = df["repeat"].nunique() if "repeat" in df else 1
+    k = folds_per_repeat or max(n_folds // repeats, 2)
     lines = [f"# {title}", ""]
     if command:
         lines += ["Produced by:", "", f"```\n{command}\n```", ""]
@@ -67,32 +66,19 @@ def summary_markdown(
             lines.append(
                 f"| {method} | " + " | ".join(f"{r[m].mean():.3f} ± {r[m].std(ddof=1):.3f}" for m in key) + " |"
             )
-    lines += ["", f"## Paired Wilcoxon tests across the {n_folds} folds (two-sided p)", ""]
+    lines += ["", f"## Paired comparisons on the {n_folds} folds (corrected resampled t-test)", ""]
     lines += ["| comparison | " + " | ".join(key) + " |", "|---|" + "---|" * len(key)]
     methods = list(dict.fromkeys(df["method"]))
     ref = "graph" if "graph" in methods else methods[0]  # a baselines-only run compares with its first
     for other in [m for m in methods if m != ref]:
-        lines.append(f"| {ref} vs {other} | " + " | ".join(delta_p(df, ref, other, m) for m in key) + " |")
+        lines.append(f"| {ref} vs {other} | " + " | ".join(paired(df, ref, other, m, k).cell() for m in key) + " |")
     if ref == "graph":
         cells = []
         for m in key:
             b = best_baseline(df, m, baselines)
-            cells.append(f"{delta_p(df, 'graph', b, m)} ({b})" if b else "n/a")
+            cells.append(f"{paired(df, 'graph', b, m, k).cell()} ({b})" if b else "n/a")
         lines.append("| graph vs best baseline | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        "Cells: mean difference (first minus second), p-value, folds where the first is better.",
-        "With few folds the test cannot reach small p.",
-    ]
+    lines += ["", TEST_NOTE]
     if notes:
         lines += ["", *notes]
     return "\n".join(lines) + "\n"
-
-
-def delta_p(df: pd.DataFrame, a: str, b: str, metric: str) -> str:
-    wide = df.pivot(index="fold", columns="method", values=metric)
-    delta = float((wide[a] - wide[b]).mean())
-    p = paired_wilcoxon(df, a, b, metric)
-    better = (wide[a] < wide[b]) if metric in lower_is_better() else (wide[a] > wide[b])
-    wins = f"{int(better.sum())}/{int((wide[a] - wide[b]).notna().sum())}"
-    return f"{delta:+.3f}, p={p:.3g}, {wins}" if np.isfinite(p) else f"{delta:+.3f}, p=n/a, {wins}"

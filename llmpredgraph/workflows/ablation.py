@@ -134,8 +134,9 @@ def run_ablation(
     per_variant = {}
     for name, plan in plans.items():
         df = metrics_frame(load_fold_metrics(plan.out))
+        df.insert(1, "repeat", df["fold"] // base.protocol.folds)
         per_variant[name] = df[df["method"] == "graph"].assign(method=name)
-    table = ablation_table(pd.concat(per_variant.values(), ignore_index=True))
+    table = ablation_table(pd.concat(per_variant.values(), ignore_index=True), base.protocol.folds)
     write_with(out / "ablation.csv", lambda p: table.to_csv(p, index=False))
     write_text(out / "ablation.md", ablation_markdown(table, variants, base.name))
     forest_plot(table, out / "ablation_forest.png")
