@@ -33,6 +33,20 @@ def test_guard_removes_adverse_sentences_and_side_effect_names():
     assert split_sentences("A b. C d! (E) f? 5 g") == ["A b.", "C d!", "(E) f?", "5 g"]
 
 
+def test_guard_catches_plurals_and_side_effect_names_in_categories_and_atc_classes():
+    pattern = se_name_pattern(["Infection", "Ulcer", "Hypersensitivity", "Constipation"])
+    kept, removed = guard("An antibiotic. Treats infections. Heals ulcers. Limits hypersensitivities.", pattern)
+    assert (kept, removed) == ("An antibiotic.", 3)
+    assert guard("Used in infectious disease.", pattern)[1] == 0  # another word, not a plural
+    names = {"A": "ALIMENTARY TRACT AND METABOLISM", "A06": "DRUGS FOR CONSTIPATION", "A06A": "Laxatives"}
+    # guarded: the class named after a side effect is left out, the others stay; unguarded keeps it
+    assert atc_path("A06AB02", names, pattern) == "alimentary tract and metabolism > laxatives"
+    assert "constipation" in atc_path("A06AB02", names)
+    text, _ = drug_text("bisacodyl", "", "Laxatives|Agents for Constipation", [], pattern)
+    assert text == "bisacodyl. Categories: Laxatives."
+    assert "Constipation" in drug_text("bisacodyl", "", "Laxatives|Agents for Constipation", [], None)[0]
+
+
 def test_drug_text_has_name_description_categories_and_atc_paths():
     names = {"N": "NERVOUS SYSTEM", "N02": "ANALGESICS", "N02A": "OPIOIDS", "N02AA": "Natural opium alkaloids"}
     path = atc_path("N02AA01", names)
@@ -220,7 +234,9 @@ def test_model_with_knowledge_nodes_trains_saves_and_uses_given_knowledge(tmp_pa
 
     cfg = tmp_path / "kn.yaml"
     cfg.write_text(TINY)
-    extra = ["--set", "graph.atc_nodes=true", "--set", "graph.protein_nodes=true"]
+    # without priors: with them the heads start at zero, and a 10-epoch model may keep its priors
+    # (epoch 0), which read no knowledge node
+    extra = ["--set", "graph.atc_nodes=true", "--set", "graph.protein_nodes=true", "--set", "model.decoder_prior=false"]
     res = CliRunner().invoke(main, ["train", "--config", str(cfg), "--out", str(tmp_path / "m"), "--quiet", *extra])
     assert res.exit_code == 0, res.output
     pipe = Pipeline.load(tmp_path / "m")

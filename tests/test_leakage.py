@@ -120,3 +120,71 @@ def test_validation_drugs_come_from_training_drugs():
         assert set(fit) | set(val) == set(train) and not set(val) & set(fit) and not set(val) & set(test)
     allt = np.concatenate([te for _, te in cold_folds(40, 5, 0)])
     assert sorted(allt) == list(range(40))
+
+
+def test_validation_keeps_the_protocols_groups():
+    """Validation drugs are whole groups (structure or scaffold), as the outer folds are."""
+    groups = np.repeat(np.arange(15), 3)[:40]
+    for train, _ in cold_folds(40, 5, 0, groups):
+        fit, val = carve_validation(train, 0.2, 3, groups)
+        assert set(fit) | set(val) == set(train) and not set(fit) & set(val)
+        assert not set(groups[fit]) & set(groups[val])  # no group on both sides
+        assert 0.1 * len(train) <= len(val) <= 0.2 * len(train) + 3  # about the fraction, whole groups
+
+
+def test_cold_and_scaffold_validation_follow_their_groups(bench):
+    from llmpredgraph.protocols import ColdProtocol, ScaffoldProtocol
+
+    bench.drugs["scaffold_group"] = np.arange(bench.n_drugs) // 4  # 5 scaffolds of 4 drugs
+    cfg = Config.model_validate({"data": "synthetic", "protocol": {"folds": 4, "val_fraction": 0.2}})
+    for cls, col in ((ColdProtocol, "structure_group"), (ScaffoldProtocol, "scaffold_group")):
+        groups = bench.drugs[col].to_numpy()
+        for fold in cls(bench, cfg).folds():
+            split = cls(bench, cfg).split(fold)
+            assert not set(groups[split.fit]) & set(groups[split.val])
+
+
+def test_validation_rows_stay_out_of_what_fitting_reads(bench, monkeypatch):
+    """A cold split's R_fit hides the validation drugs' rows, and fine-tuning's auxiliary pairs are
+    built from it: no validation label reaches the contrastive pairs of the joint phase."""
+    from llmpredgraph.pipeline import joint
+    from llmpredgraph.pipeline.features import fit_features
+    from llmpredgraph.pipeline.support import SupportData
+    from llmpredgraph.protocols import ColdProtocol, fit_pipeline
+
+    cfg = Config.model_validate(
+        {
+            "data": "synthetic",
+            "encoders": {"drug": {"kind": "fingerprint", "fp_bits": 64}},
+            "contrastive": {"steps": 2, "dim": 4, "hidden": 8, "batch_size": 4, "plot": False, "lm_steps": 1},
+            "model": {"hidden": 8, "decoder_hidden": 8, "layers": 1},
+            "train": {"epochs": 2, "eval_every": 1},
+            "protocol": {"folds": 4, "val_fraction": 0.25},
+        }
+    )
+    protocol = ColdProtocol(bench, cfg)
+    fold = protocol.folds()[0]
+    split = protocol.split(fold)
+    assert not split.R_fit[split.val].any() and not split.R_fit[fold.test].any()
+    assert (split.R_fit[split.fit] == bench.R[split.fit]).all()
+    seen = {}
+
+    def spy(pipe, sampler, validate, seed, progress=True, desc="", labels=None):
+        seen["aux"] = joint.AuxiliaryPairs(pipe.cfg.contrastive, labels, seed)
+        return {"best_val_score": pipe.history["best_val_score"]}
+
+    monkeypatch.setattr(joint, "fine_tune", spy)
+    rng = np.random.default_rng(0)
+    inputs = Inputs(
+        rng.normal(size=(bench.n_drugs, 6)).astype(np.float32),
+        rng.normal(size=(bench.n_side_effects, 5)).astype(np.float32),
+        (rng.random((bench.n_drugs, 64)) > 0.5).astype(np.float32),
+        np.eye(bench.n_drugs, dtype=np.float32),
+    )
+    features = fit_features(inputs, split.R_fit, split.fit, cfg, bench.smiles, 0, progress=False)
+    features.raw_drug = inputs.X_drug  # as in lora/full mode, so fit enters the joint phase
+    support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit)
+    fit_pipeline(protocol, split, features, support, cfg, progress=False)
+    anchors = {int(a) for ps in seen["aux"].sets for a in ps.a}
+    assert anchors and anchors <= set(split.fit)
+    assert not {int(b) for ps in seen["aux"].sets if ps.kind == "drug_drug" for b in ps.b} & set(split.val)

@@ -55,7 +55,7 @@ def test_nan_loss_stops_with_the_step(bench):
     fit, val = np.arange(14), np.arange(14, 17)
     sampler = cold_sampler(pipe.builder, bench.R, fit, cfg.train, pipe.uses_graph)
     with pytest.raises(UserError, match="NaN/inf at epoch 1"):
-        pipe.fit(sampler, cold_validator(pipe, bench.R, fit, val, 0), seed=0, progress=False)
+        pipe.fit(sampler, cold_validator(pipe, bench.R, fit, val), seed=0, progress=False)
 
 
 def test_nan_in_contrastive_stage_names_the_step(bench):

@@ -2,9 +2,10 @@
 circularity guard.
 
 Guard rule (default on): a description sentence is removed when it mentions an adverse effect
-(one of ADVERSE_CUES) or the name of any benchmark side effect as a whole word, because such a
-sentence puts part of the answer into the input. Categories and ATC names are kept: they describe
-what the drug is, not what it causes.
+(one of ADVERSE_CUES) or the name of any benchmark side effect as a whole word, singular or plural
+("infection" and "infections"), because such a sentence puts part of the answer into the input.
+Category names and ATC class names pass the same check one by one ("drugs for constipation" and
+"Agents causing hyperkalemia" are dropped), so no side-effect name reaches the text through them.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ def split_sentences(text: str) -> list[str]:
 
 
 def se_name_pattern(se_names: list[str]) -> re.Pattern:
-    """One case-insensitive whole-word pattern over all side-effect names (longest first)."""
+    """One case-insensitive whole-word pattern over all side-effect names (longest first), each also
+    in its plural ('-s', '-es'; '-y' -> '-ies')."""
     names = sorted({n.strip().lower() for n in se_names if n.strip()}, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")\b", re.IGNORECASE)
+    forms = [re.escape(n[:-1]) + r"(?:y|ies)" if n.endswith("y") else re.escape(n) + r"(?:e?s)?" for n in names]
+    return re.compile(r"\b(?:" + "|".join(forms) + r")\b", re.IGNORECASE)
 
 
 def mentions_adverse(sentence: str, pattern: re.Pattern | None) -> bool:
@@ -55,11 +58,12 @@ def guard(description: str, pattern: re.Pattern | None) -> tuple[str, int]:
     return " ".join(kept), len(sentences) - len(kept)
 
 
-def atc_path(code: str, names: dict[str, str]) -> str:
+def atc_path(code: str, names: dict[str, str], pattern: re.Pattern | None = None) -> str:
     """'N02AA01' -> 'nervous system > analgesics > opioids > natural opium alkaloids' (levels 1-4
-    that the WHO index names; the substance level is left out: it is the drug's own name)."""
+    that the WHO index names; the substance level is left out: it is the drug's own name). With the
+    guard's pattern, a level whose name mentions an adverse effect is left out too."""
     parts = [names.get(code[:n], "").lower() for n in (1, 3, 4, 5) if len(code) >= n]
-    return " > ".join(p for p in parts if p)
+    return " > ".join(p for p in parts if p and not mentions_adverse(p, pattern))
 
 
 def drug_text(
@@ -70,7 +74,7 @@ def drug_text(
     parts = [str(name).strip() + "."]
     if desc:
         parts.append(desc)
-    cats = [c for c in str(categories).split("|") if c]
+    cats = [c for c in str(categories).split("|") if c and (pattern is None or not mentions_adverse(c, pattern))]
     if cats:
         parts.append("Categories: " + "; ".join(cats) + ".")
     paths = list(dict.fromkeys(p for p in atc_paths if p))  # one path per class, in order

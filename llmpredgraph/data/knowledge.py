@@ -56,10 +56,10 @@ def add_knowledge_columns(drugs: pd.DataFrame, drugbank, raw: Path, se_names: li
     texts, full, removed = [], [], 0
     for row, e in zip(drugs.itertuples(index=False), db):
         desc = e["description"] if e is not None else ""
-        paths = [atc_path(c, names) for c in str(row.atc).split(";") if c]
-        text, n = drug_text(row.name, desc, row.categories, paths, pattern)
+        codes = [c for c in str(row.atc).split(";") if c]
+        text, n = drug_text(row.name, desc, row.categories, [atc_path(c, names, pattern) for c in codes], pattern)
         texts.append(text)
-        full.append(drug_text(row.name, desc, row.categories, paths, None)[0])
+        full.append(drug_text(row.name, desc, row.categories, [atc_path(c, names) for c in codes], None)[0])
         removed += n
     drugs["text"], drugs["text_full"] = texts, full
     drugs["has_description"] = [e is not None and bool(e["description"]) for e in db]

@@ -36,7 +36,7 @@ class AuxiliaryPairs:
 
     def __init__(self, cfg, R: np.ndarray, seed: int):
         kinds = [k for k in DRUG_PAIRS if getattr(cfg.pairs, k)]
-        labelled = np.flatnonzero((R > 0).any(1))  # support rows only: fit drugs (cold), all drugs (warm)
+        labelled = np.flatnonzero((R > 0).any(1))  # rows training may read: fit drugs (cold), all drugs (warm)
         self.sets = build_pairs(R, labelled, kinds, cfg.pairs.per_anchor, seed) if kinds and len(labelled) > 1 else []
         self.loss = CombinedLoss(cfg.losses.cosent, cfg.losses.mnrl, cfg.losses.angle, cfg.scale)
         self.batch = cfg.batch_size
@@ -56,9 +56,18 @@ class AuxiliaryPairs:
         return total
 
 
-def fine_tune(pipe, sampler: Sampler, validate: Validator, seed: int, progress: bool = True, desc: str = "") -> dict:
+def fine_tune(
+    pipe,
+    sampler: Sampler,
+    validate: Validator,
+    seed: int,
+    progress: bool = True,
+    desc: str = "",
+    labels: np.ndarray | None = None,
+) -> dict:
     """Joint fine-tuning of `pipe` after its frozen fit; updates pipe.model, pipe.features (vectors and
-    an 'lm' tower holding the adapters) and pipe.builder in place. Returns the phase's record."""
+    an 'lm' tower holding the adapters) and pipe.builder in place. Returns the phase's record.
+    labels: what the auxiliary pairs may read (the split's R_fit: no validation or test rows)."""
     from ..encoders.factory import build_drug_encoder
 
     cfg, c, f = pipe.cfg, pipe.cfg.contrastive, pipe.features
@@ -76,7 +85,7 @@ def fine_tune(pipe, sampler: Sampler, validate: Validator, seed: int, progress: 
     smiles = list(pipe.support.drug_smiles)
     raw = torch.as_tensor(f.raw_drug, dtype=torch.float32, device=dev)
     x_se = torch.as_tensor(f.x_se, device=dev)
-    aux = AuxiliaryPairs(c, pipe.support.R, seed)
+    aux = AuxiliaryPairs(c, pipe.support.R if labels is None else labels, seed)
     opt = torch.optim.AdamW(
         [
             {"params": list(model.parameters()), "lr": cfg.train.lr},

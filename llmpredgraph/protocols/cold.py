@@ -6,7 +6,7 @@ import numpy as np
 
 from ..baselines import run_baseline
 from ..errors import UserError
-from ..metrics.functions import evaluate
+from ..metrics.functions import selection_metrics
 from ..metrics.registry import selection_score
 from ..pipeline.pipeline import Pipeline
 from .base import Fold, Protocol, Split, Targets
@@ -42,8 +42,9 @@ class ColdProtocol(Protocol):
 
     def split(self, fold: Fold) -> Split:
         R_train = hide_rows(self.bench.R, fold.test)  # test drugs' rows are zero in everything fitting reads
-        fit, val = carve_validation(fold.train, self.cfg.protocol.val_fraction, fold.seed)
-        return Split(fold, R_train, R_train, fit, fit, val)
+        fit, val = carve_validation(fold.train, self.cfg.protocol.val_fraction, fold.seed, self.groups())
+        # validation drugs' rows are zero in what fitting reads, too (features, graph, auxiliary pairs)
+        return Split(fold, R_train, hide_rows(R_train, val), fit, fit, val)
 
     def training_split(self) -> Split:
         """Every drug trains (validation drugs carved for early stopping): the served model of `train`."""
@@ -53,13 +54,13 @@ class ColdProtocol(Protocol):
         return cold_sampler(pipe.builder, split.R_fit, split.fit, pipe.cfg.train, pipe.uses_graph)
 
     def validator(self, split: Split, pipe: Pipeline):
-        return cold_validator(pipe, split.R_train, split.fit, split.val, split.fold.seed)
+        return cold_validator(pipe, split.R_train, split.fit, split.val)
 
     def targets(self, split: Split) -> Targets:
         test = split.fold.test
         R_test = self.bench.R[test]
         nr, nc = sample_negatives(R_test, np.arange(len(test)), 1.0, np.random.default_rng(split.fold.seed))
-        return Targets(test, R_test, nr, nc)
+        return Targets(test, R_test, nr, nc, popularity=(split.R_train[split.fold.train] > 0).mean(0))
 
     def predict(self, split: Split, targets: Targets, pipe: Pipeline) -> dict[str, np.ndarray]:
         # Test time: every training drug (fit + validation) is labelled support; test drugs are queries.
@@ -70,10 +71,8 @@ class ColdProtocol(Protocol):
 
     def validate_baseline(self, name: str, split: Split, inputs, **knobs) -> float:
         """Fit drugs' labels predict the validation drugs, scored like the cold validator scores a model."""
-        R_val = split.R_train[split.val]
-        nr, nc = sample_negatives(R_val, np.arange(len(split.val)), 1.0, np.random.default_rng(split.fold.seed))
         pred = run_baseline(name, split.R_fit, split.fit, split.val, inputs, **knobs)
-        return selection_score(evaluate(pred, R_val, nr, nc, per_drug=False))
+        return selection_score(selection_metrics(pred, split.R_train[split.val]))
 
 
 def _column(bench, name: str) -> np.ndarray:
@@ -85,13 +84,11 @@ def _column(bench, name: str) -> np.ndarray:
     return bench.drugs[name].to_numpy()
 
 
-def cold_validator(pipe: Pipeline, R: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray, seed: int):
+def cold_validator(pipe: Pipeline, R: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray):
     """Validation drugs are queries with fit drugs as support, exactly like test drugs."""
-    nr, nc = sample_negatives(R[val_idx], np.arange(len(val_idx)), 1.0, np.random.default_rng(seed))
 
     def validate(model) -> dict:
-        pred = pipe.predict_matrix(fit_idx, val_idx)
-        return evaluate(pred, R[val_idx], nr, nc, per_drug=False)
+        return selection_metrics(pipe.predict_matrix(fit_idx, val_idx), R[val_idx])
 
     return validate
 

@@ -18,12 +18,26 @@ def cold_folds(
     return [(np.sort(tr), np.sort(te)) for tr, te in gkf.split(np.arange(n_drugs), groups=groups)]
 
 
-def carve_validation(train_idx: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(fit drugs, validation drugs): validation drugs are training drugs held out for model selection."""
+def carve_validation(
+    train_idx: np.ndarray, fraction: float, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fit drugs, validation drugs): validation drugs are training drugs held out for model selection.
+
+    With `groups` ([n_drug], the protocol's structure or scaffold groups), whole groups are drawn in a
+    seeded random order until about `fraction` of the drugs are reached, so validation is split the
+    way the outer folds are and no validation drug shares a group with a fit drug."""
     rng = np.random.default_rng(seed)
+    train_idx = np.asarray(train_idx)
     n_val = max(1, int(round(fraction * len(train_idx))))
-    perm = rng.permutation(train_idx)
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    if groups is None:
+        perm = rng.permutation(train_idx)
+        return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    g = np.asarray(groups)[train_idx]
+    order = rng.permutation(np.unique(g))
+    sizes = np.array([(g == x).sum() for x in order])
+    n_groups = min(int(np.searchsorted(np.cumsum(sizes), n_val)) + 1, len(order) - 1)  # a fit group stays
+    val = np.isin(g, order[: max(n_groups, 1)])
+    return np.sort(train_idx[~val]), np.sort(train_idx[val])
 
 
 def sample_negatives(

@@ -158,5 +158,5 @@ def molecule_texts(mols: list[Molecule], se_names: list[str], atc_names_file: st
 
     names = read_atc_names(atc_names_file) if Path(atc_names_file).is_file() else {}
     pattern = se_name_pattern(se_names)
-    paths = lambda m: [atc_path(c, names) or c for c in m.atc]  # noqa: E731
+    paths = lambda m: [atc_path(c, names, pattern) or c for c in m.atc]  # noqa: E731
     return [drug_text(m.name, m.description, "", paths(m), pattern)[0] for m in mols]
