@@ -31,12 +31,25 @@ def se_mean(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, **_) ->
 def _neighbours(
     similarity: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (in train_idx) of each query drug's k most similar training drugs, never itself,
-    and their similarities (floored at 1e-6 so they can weight)."""
+    """Positions (in train_idx) of each query drug's k most similar training drugs (k = 0: all of
+    them), never itself, and their similarities (floored at 1e-6 so they can weight)."""
     S = similarity[np.ix_(query_idx, train_idx)]
     S = np.where(np.asarray(query_idx)[:, None] == np.asarray(train_idx)[None, :], -1, S)
-    nbr = np.argsort(-S, axis=1)[:, :k]
+    nbr = np.argsort(-S, axis=1)[:, : (k or S.shape[1])]
     return nbr, np.take_along_axis(S, nbr, axis=1).clip(min=1e-6)
+
+
+def neighbour_weights(
+    similarity: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, k: int, power: float = 1.0
+) -> np.ndarray:
+    """[n_query, n_train] row-normalised weights: similarity ** power over each query drug's k most
+    similar training drugs (k = 0: every training drug), 0 elsewhere. power > 1 sharpens the kernel
+    towards the nearest drugs while the far ones still vote a little."""
+    nbr, W = _neighbours(similarity, train_idx, query_idx, k)
+    W = np.where(np.asarray(train_idx)[nbr] == np.asarray(query_idx)[:, None], 0.0, W**power)  # never itself
+    L = np.zeros((len(query_idx), len(train_idx)))
+    np.put_along_axis(L, nbr, W / W.sum(1, keepdims=True), axis=1)
+    return L
 
 
 def knn_fp(
@@ -99,23 +112,22 @@ def knn_offset(
     k: int = 10,
     lam: float = 20.0,
     shrink: float = 1.0,
+    power: float = 1.0,
     **_,
 ) -> dict[str, np.ndarray]:
-    """mu + b_se + the k nearest training drugs' mean drug offset (similarity-weighted) + their shrunk
-    mean residual on the side effect. The bias model is fitted on training rows only; DSHF is the
-    same model on the high-frequency indicator, association is knn_fp's."""
+    """mu + b_se + the neighbours' mean drug offset + their shrunk mean residual on the side effect,
+    the neighbours being the k most similar training drugs (k = 0: all) weighted by similarity ** power
+    (`neighbour_weights`). The bias model is fitted on training rows only; DSHF is the same model on
+    the high-frequency indicator; association is the neighbours' weighted share with the side effect."""
     R_tr = R[train_idx].astype(float)
     known = R_tr > 0
-    nbr, W = _neighbours(similarity, train_idx, query_idx, k)
-    W = W / W.sum(1, keepdims=True)
-    L = np.zeros((len(query_idx), len(train_idx)))
-    np.put_along_axis(L, nbr, W, axis=1)
+    L = neighbour_weights(similarity, train_idx, query_idx, k, power)
     out = {}
     for key, Y in (("dsf", R_tr), ("dshf", is_high(R_tr).astype(float))):
         mu, _, bs, nb_off, res = neighbour_offsets(_t(Y), _t(known), _t(L), lam, shrink)
         out[key] = (mu + bs[None, :] + nb_off[:, None] + res).numpy()
     out["dshf"] = out["dshf"].clip(0, 1)
-    out["assoc"] = knn_fp(R, train_idx, query_idx, similarity=similarity, k=k)["assoc"]
+    out["assoc"] = L @ known
     return out
 
 

@@ -106,6 +106,21 @@ class LossWeightsHeads(Strict):
     assoc: float = Field(1.0, ge=0)
 
 
+class PriorCfg(Strict):
+    """The neighbour prior of label propagation (model.neighbour_offsets): which support drugs vote for
+    a drug and how much. Weights: similarity ** power over the k most similar support drugs, normalised."""
+
+    k: int | None = Field(None, ge=0)  # None: the graph's kNN edges; 0: every support drug
+    power: float = Field(1.0, gt=0)
+    bias_shrink: float = Field(20.0, ge=0)  # ridge shrinkage of the drug and side-effect biases
+    resid_shrink: float = Field(1.0, gt=0)  # shrinkage of the neighbours' mean residual on a side effect
+    # association prior: popularity x the neighbours' degree (degree), or the neighbours' weighted share (share)
+    assoc: Literal["degree", "share"] = "degree"
+    # a neighbour baseline whose knobs, chosen per fold on validation drugs, set k, power, bias_shrink (lam),
+    # resid_shrink (shrink) and graph.knn_weights (w_atc, w_target): the prior is that baseline's prediction
+    tuned_by: Literal["knn_offset", "knn_offset_combined"] | None = None
+
+
 class ModelCfg(Strict):
     message_passing: bool = True
     conv: Literal["sage", "gat", "graph"] = "sage"
@@ -120,10 +135,20 @@ class ModelCfg(Strict):
     neighbour_offsets: bool = (
         True  # propagation adds similar drugs' ridge drug offsets and residuals (and the prior uses them)
     )
+    prior: PriorCfg = PriorCfg()
+    # shares of the learned correction (logit scale) added to each head's prior; per head the one that
+    # scores best on validation drugs is kept after training ([1.0]: the whole correction, no choice)
+    correction_scales: list[float] = Field([1.0], min_length=1)
+    # whether to remove the correction's drug-level mean (the drug's level is then the prior's), tried
+    # with each scale on validation ([false]: never; [false, true]: chosen per head)
+    correction_centring: list[bool] = Field([False], min_length=1)
     loss_weights: LossWeightsHeads = LossWeightsHeads()
 
 
 class TrainCfg(Strict):
+    # added to each fold's seed for the contrastive stage and the link model (initialisation, draws);
+    # folds, validation drugs and test negatives do not move: rerun with 1, 2 for the spread over seeds
+    seed: int = Field(0, ge=0)
     epochs: int = Field(200, gt=0)
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-5, ge=0)
@@ -147,8 +172,8 @@ class ProtocolCfg(Strict):
 
 BASELINE_KNOBS = {
     "knn_fp": ("k",),
-    "knn_offset": ("k", "lam", "shrink"),
-    "knn_offset_combined": ("k", "lam", "shrink", "w_atc", "w_target"),
+    "knn_offset": ("k", "lam", "shrink", "power"),
+    "knn_offset_combined": ("k", "lam", "shrink", "power", "w_atc", "w_target"),
     "bias": ("lam",),
 }
 
@@ -199,6 +224,14 @@ class Config(Strict):
             raise ValueError(
                 "nothing to run: protocol.with_graph and protocol.with_mlp are false and baselines is empty"
             )
+        tuner = self.model.prior.tuned_by
+        if tuner is not None and tuner not in self.baselines:
+            raise ValueError(
+                f"model.prior.tuned_by names {tuner!r}, which is not in baselines; add it to baselines "
+                "(its knobs are chosen there) or set model.prior.tuned_by: null"
+            )
+        if any(a < 0 for a in self.model.correction_scales):
+            raise ValueError("model.correction_scales must be shares >= 0; e.g. [1.0, 0.5, 0.0]")
         for name, grid in self.selection.baselines.items():
             allowed = BASELINE_KNOBS.get(name, ())
             bad = [k for k in grid if k not in allowed]

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1] / "llmpredgraph"
 # packages that share a layer stay independent of each other.
 LAYERS = [
     {"__init__", "errors", "paths", "atomic", "units", "runtime", "progress"},
-    {"config", "devices"},
+    {"config", "devices", "provenance"},
     {"data"},
     {"encoders", "metrics"},
     {"contrastive", "graph", "reporting"},

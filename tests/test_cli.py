@@ -64,6 +64,12 @@ def test_experiment_end_to_end_and_resume(tiny_config, tmp_path):
     assert res.exit_code == 0, res.output
     assert (out / "folds" / "fold_1" / "metrics.json").read_text() == before
     assert (out / "folds" / "fold_0" / "metrics.json").stat().st_mtime_ns == untouched
+    # every invocation records its code version and the folds it computed
+    from llmpredgraph.provenance import code_version
+
+    runs = json.loads((out / "provenance.json").read_text())["invocations"]
+    assert [r["folds"] for r in runs] == [[0, 1, 2], [1]] and runs[0]["commit"] == code_version()["commit"]
+    assert "Code: " in (out / "summary.md").read_text()
 
     # Resuming with a different config is refused.
     res = CliRunner().invoke(
@@ -141,24 +147,26 @@ def test_finetune_projection_and_embed_on_tiny(tiny_config, tmp_path):
     assert "2 hit(s), 0 miss(es)" in res.output
 
 
-def test_every_shipped_config_is_valid_and_the_default_uses_knowledge():
+def test_every_shipped_config_is_valid_and_the_headlines_share_their_folds():
     from pathlib import Path
 
     from llmpredgraph.config import load_config
 
     folder = Path(__file__).resolve().parents[1] / "configs"
     configs = {p.stem: load_config(p) for p in sorted(folder.glob("*.yaml"))}
-    assert {"cold", "cold_structure", "warm", "scaffold"} <= set(configs)
-    cold, structure = configs["cold"], configs["cold_structure"]
-    assert cold.graph.knn_similarity == "combined" and "knn_offset_combined" in cold.baselines
-    assert structure.graph.knn_similarity == "fingerprint" and structure.protocol.with_mlp
-    # the same folds: only the similarity, the methods run and the baseline grids differ
-    assert (cold.seed, cold.protocol.folds, cold.protocol.repeats, cold.protocol.grouping) == (
-        structure.seed,
-        structure.protocol.folds,
-        structure.protocol.repeats,
-        structure.protocol.grouping,
-    )
+    assert {"cold", "cold_smiles", "cold_quick", "warm", "scaffold"} <= set(configs)
+    cold, smiles, quick = configs["cold"], configs["cold_smiles"], configs["cold_quick"]
+    assert cold.graph.knn_similarity == "combined" and cold.model.prior.tuned_by == "knn_offset_combined"
+    assert smiles.graph.knn_similarity == "fingerprint" and smiles.model.prior.tuned_by == "knn_offset"
+    assert "knn_offset_combined" not in smiles.baselines and smiles.protocol.with_mlp  # structure alone
+    # the headlines run at one thread (bit-identical reruns) on the same folds
+    assert cold.threads == smiles.threads == 1
+    key = lambda c: (c.seed, c.protocol.folds, c.protocol.repeats, c.protocol.grouping, c.protocol.val_fraction)  # noqa: E731
+    assert key(cold) == key(smiles)
+    # cold_quick is cold.yaml with one repeat, nothing else
+    a, b = cold.dump(), quick.dump()
+    a["protocol"]["repeats"], a["name"] = 1, "cold_quick"
+    assert a == b
 
 
 def test_a_fold_finished_by_another_process_after_planning_is_kept(tiny_config, tmp_path):

@@ -156,3 +156,25 @@ def test_model_with_another_encoder_is_refused(model_dir, tmp_path):
     (other / "meta.yaml").write_text(yaml.safe_dump(meta))
     res = _invoke("predict", "--model", str(other), "--smiles", "CCO")
     assert res.exit_code == 2 and "retrain" in res.output
+
+
+def test_train_hold_out_leaves_drugs_and_their_twins_out(tmp_path, bench):
+    bench.drugs.loc[[3, 4], "structure_group"] = bench.drugs.loc[3, "structure_group"]  # drug04 is drug03's twin
+    smaller, held = bench.without(["DRUG03"])
+    assert held == ["drug03", "drug04"] and smaller.n_drugs == bench.n_drugs - 2
+    assert "drug03" not in smaller.drug_names and (smaller.R == np.delete(bench.R, [3, 4], axis=0)).all()
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(TINY)
+    out = tmp_path / "held"
+    res = _invoke("train", "--config", str(cfg), "--out", str(out), "--hold-out", "drug07", "--quiet")
+    assert res.exit_code == 0, res.output
+    assert "held out: drug07" in res.output
+    meta = yaml.safe_load((out / "meta.yaml").read_text())
+    names = json.loads((out / "names.json").read_text())["drugs"]
+    assert meta["held_out"] == ["drug07"] and "drug07" not in names and len(names) == bench.n_drugs - 1
+    bad = _invoke("train", "--config", str(cfg), "--out", str(tmp_path / "x"), "--hold-out", "nodrug")
+    assert bad.exit_code != 0 and "unknown drug 'nodrug'" in bad.output
+    warm = _invoke(
+        "train", "--config", str(cfg), "--protocol", "warm", "--out", str(tmp_path / "w"), "--hold-out", "drug07"
+    )
+    assert warm.exit_code != 0 and "--hold-out leaves drugs out of a cold model" in warm.output

@@ -89,6 +89,35 @@ def test_real_fold_predictions_blind_to_test_labels(real_processed, monkeypatch,
             np.testing.assert_array_equal(pa[k], pb[k])
 
 
+def test_headline_config_fold_is_blind_to_test_labels(real_processed, monkeypatch, one_thread):
+    """configs/cold.yaml as shipped (LM features, contrastive stage, the nested baseline grid, the prior
+    tuned by its choice, the per-head correction choice), training shortened: scrambling one real
+    fold's test labels changes no score of any method and no choice made on validation drugs."""
+    from llmpredgraph.config import load_config
+
+    root, bench, _ = real_processed
+    monkeypatch.setenv("LLMPREDGRAPH_DATA_DIR", str(root))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    full = bench.learnable()
+    short = ["train.epochs=6", "train.eval_every=2", "contrastive.steps=20", "contrastive.plot=false"]
+    cfg = load_config("configs/cold.yaml", short)
+    inputs = load_inputs(full, cfg, progress=False)
+    protocol = make_protocol(full, cfg)
+    fold = protocol.folds()[4]
+    a = run_fold(protocol, fold, inputs, progress=False)
+    R = full.R.copy()
+    R[fold.test] = np.random.default_rng(0).integers(0, 6, size=(len(fold.test), full.n_side_effects))
+    scrambled = make_protocol(full.__class__(**{**full.__dict__, "R": R}), cfg)
+    b = run_fold(scrambled, fold, inputs, progress=False)
+    assert set(a.scores) == {"graph", *cfg.baselines}
+    for method, heads in a.scores.items():
+        for head, values in heads.items():
+            np.testing.assert_array_equal(values, b.scores[method][head], err_msg=f"{method} {head}")
+    assert a.info["baseline_selection"] == b.info["baseline_selection"] and a.info["prior"] == b.info["prior"]
+    assert a.info["graph"]["correction"] == b.info["graph"]["correction"]
+    assert a.info["graph"]["history"] == b.info["graph"]["history"]
+
+
 def test_knowledge_channels_on_the_real_benchmark(real_processed):
     """Coverage is reported, a name/CID conflict keeps the name's DrugBank entry, a drug without a
     match keeps its ATC and nothing else, the guard removed sentences, and knowledge neighbours make sense."""

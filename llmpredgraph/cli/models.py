@@ -52,10 +52,18 @@ def finetune(config_path, overrides, fold, out):
     default=None,
     help="Shorthand for --set protocol.kind=...: cold (new molecules) or warm (completion of known drugs).",
 )
+@click.option(
+    "--hold-out",
+    "hold_out",
+    multiple=True,
+    metavar="DRUG",
+    help="Leave this benchmark drug (and drugs of the same structure) out of training, so that "
+    "`predict --smiles` scores it as a new molecule; repeatable. Cold models only.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @DEVICE
 @TRACK
-def train(config_path, overrides, protocol, out, quiet, device, track):
+def train(config_path, overrides, protocol, out, hold_out, quiet, device, track):
     """Train on all known pairs of every learnable drug and save a model folder for `predict`.
 
     A cold config (default) gives a model for new molecules; a warm one (configs/warm.yaml, or
@@ -65,9 +73,12 @@ def train(config_path, overrides, protocol, out, quiet, device, track):
     from ..config import load_config
     from ..workflows.train import train_full
 
-    info = train_full(load_config(config_path, with_device(overrides, device)), out, progress=not quiet)
+    cfg = load_config(config_path, with_device(overrides, device))
+    info = train_full(cfg, out, progress=not quiet, hold_out=hold_out)
+    held = f"; held out: {', '.join(info['held_out'])}" if info.get("held_out") else ""
     click.echo(
-        f"model saved to {info['out']} (best epoch {info['best_epoch']}, validation score {info['best_val_score']:.3f})"
+        f"model saved to {info['out']} (best epoch {info['best_epoch']}, "
+        f"validation score {info['best_val_score']:.3f}{held})"
     )
     if track != "none":
         from ..workflows.tracking import track_saved

@@ -74,6 +74,18 @@ class Benchmark:
         keep = self.drugs["has_smiles"].to_numpy(bool)
         return Benchmark(self.R[keep].copy(), self.drugs[keep].reset_index(drop=True), self.side_effects, self.hierarchy, self.manifest)
 
+    def without(self, names: list[str]) -> tuple["Benchmark", list[str]]:
+        """This benchmark without the named drugs and every drug sharing a structure group with one
+        (a salt, an enantiomer: the same molecule for a model), and the names left out."""
+        groups = self.drugs["structure_group"].to_numpy() if "structure_group" in self.drugs else None
+        idx = [self.drug_index(n) for n in names]
+        drop = np.isin(groups, groups[idx]) if groups is not None else np.isin(np.arange(self.n_drugs), idx)
+        keep = ~drop
+        out = Benchmark(
+            self.R[keep].copy(), self.drugs[keep].reset_index(drop=True), self.side_effects, self.hierarchy, self.manifest
+        )
+        return out, self.drugs.loc[drop, "name"].tolist()
+
     def drug_index(self, name: str) -> int:
         hits = np.flatnonzero(self.drugs["name"].str.lower().to_numpy() == name.lower())
         if len(hits) == 0:

@@ -62,6 +62,16 @@ class GraphBuilder:
         if (cfg.atc_nodes or cfg.protein_nodes) and knowledge is None:
             raise ValueError("graph.atc_nodes / protein_nodes need the drugs' knowledge (run `data prepare` again)")
 
+    def _support_similarity(self, support: np.ndarray, query: np.ndarray) -> torch.Tensor:
+        """[n_drug, n_drug] similarity of each support or query drug (row) to each support drug
+        (column), -inf elsewhere and on the diagonal: the candidates of label propagation's prior."""
+        n = len(self.S)
+        out = np.full((n, n), -np.inf, dtype=np.float32)
+        rows = np.concatenate([support, query])
+        out[np.ix_(rows, support)] = self.S[np.ix_(rows, support)]
+        out[support, support] = -np.inf  # never its own neighbour
+        return torch.from_numpy(out)
+
     def build(self, support: np.ndarray, query: np.ndarray, R: np.ndarray | None = None) -> HeteroData:
         """R (optional) replaces the labels for this graph: the warm protocol passes a copy with the
         held-out pairs set to 0, so a drug's own hidden pairs never become edges."""
@@ -74,6 +84,7 @@ class GraphBuilder:
         data["drug"].x = self.x_drug
         data["side_effect"].x = self.x_se
         data.support = torch.as_tensor(support)
+        data.drug_sim = self._support_similarity(support, query)
         cfg = self.cfg
         if cfg.drug_se:
             ei, w = drug_se_edges(R, support)

@@ -14,6 +14,11 @@ class EdgeDecoder(nn.Module):
 
     prior: the DSF and association heads learn corrections to the pair features' `dsf_prior`
     and `assoc_prior` (logit offsets); high_prior: the DSHF head likewise to `dshf_prior`.
+    Each head's logit is  z_h = correction[h] * (mlp_h(x) - centre[h] * shift_h) + logit(prior_h),
+    shift_h being the drug's mean mlp_h over all side effects (passed in by the caller that scores
+    whole rows). Buffers, set after training on validation drugs (`pipeline.training.choose_correction`):
+    `correction` (dsf, dshf, assoc; ones) scales the learned part towards the prior; `centre` (zeros)
+    removes its drug-level mean, so the drug's overall level comes from the prior alone.
     """
 
     def __init__(
@@ -46,13 +51,32 @@ class EdgeDecoder(nn.Module):
             nn.Dropout(dropout),
         )
         self.heads = nn.Linear(hidden, 3)
+        self.register_buffer("correction", torch.ones(3))
+        self.register_buffer("centre", torch.zeros(3))
+        self._zero_corrections()
 
-    def forward(
-        self, h_drug: torch.Tensor, h_se: torch.Tensor, pair: PairFeatures | None = None
-    ) -> dict[str, torch.Tensor]:
+    def _zero_corrections(self) -> None:
+        """With priors the heads start at zero, so an untrained model predicts its priors exactly and
+        training moves away from them only as far as the data pulls (a zero-initialised residual)."""
+        if self.prior:
+            nn.init.zeros_(self.heads.weight)
+            nn.init.zeros_(self.heads.bias)
+
+    def has_prior(self, head: str) -> bool:
+        """Whether `head` ('dsf', 'dshf', 'assoc') adds its learned correction to a prior."""
+        return self.high_prior if head == "dshf" else self.prior
+
+    def reset_parameters(self) -> None:
+        for layer in (*self.mlp, self.heads):
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
+        self._zero_corrections()
+        self.correction.fill_(1.0)
+        self.centre.fill_(0.0)
+
+    def learned(self, h_drug: torch.Tensor, h_se: torch.Tensor, pair: PairFeatures | None = None) -> torch.Tensor:
         """h_drug, h_se: [n, node_dim]; pair: n rows of `pair_dim` features (or None when pair_dim = 0).
-
-        Returns [n] tensors: 'dsf' (class in 1..5), 'dshf' and 'assoc' (logits)."""
+        Returns [n, 3] the MLP's outputs (dsf, dshf, assoc) before priors: with priors, the corrections."""
         parts = [h_drug, h_se, h_drug * h_se]
         if self.pair_dim:
             if pair is None or pair.dim != self.pair_dim:
@@ -60,13 +84,36 @@ class EdgeDecoder(nn.Module):
                     f"decoder expects {self.pair_dim} pair features, got {None if pair is None else pair.dim}"
                 )
             parts.append(pair.matrix())
-        z = self.heads(self.mlp(torch.cat(parts, dim=-1)))
+        return self.heads(self.mlp(torch.cat(parts, dim=-1)))
+
+    def forward(
+        self,
+        h_drug: torch.Tensor,
+        h_se: torch.Tensor,
+        pair: PairFeatures | None = None,
+        shift: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """h_drug, h_se: [n, node_dim]; pair: n rows of `pair_dim` features (or None when pair_dim = 0);
+        shift: [n, 3] each pair's drug mean of `learned` over all side effects (needed when `centre` is set).
+
+        Returns [n] tensors: 'dsf' (class in 1..5), 'dshf' and 'assoc' (logits)."""
+        return self.combine(self.learned(h_drug, h_se, pair), pair, shift)
+
+    def combine(
+        self, z: torch.Tensor, pair: PairFeatures | None, shift: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Heads from `learned` outputs z [n, 3] and the pairs' priors (see the class docstring)."""
+        if self.centre.any():
+            if shift is None:
+                raise ValueError("this decoder centres its corrections per drug: pass shift (score whole rows)")
+            z = z - self.centre * shift
         dsf_z, dshf_z, assoc_z = z[:, 0], z[:, 1], z[:, 2]
+        c = self.correction
         if self.prior and pair.dsf_prior is not None:
-            dsf_z = dsf_z + torch.logit(to_unit(uncentre(pair.dsf_prior)).clamp(0.02, 0.98))
-        if self.prior and pair.assoc_prior is not None:
-            assoc_z = assoc_z + torch.logit(pair.assoc_prior.clamp(1e-3, 1 - 1e-3))
+            dsf_z = c[0] * dsf_z + torch.logit(to_unit(uncentre(pair.dsf_prior)).clamp(0.02, 0.98))
         if self.high_prior and pair.dshf_prior is not None:
-            dshf_z = dshf_z + torch.logit(pair.dshf_prior.clamp(0.02, 0.98))
+            dshf_z = c[1] * dshf_z + torch.logit(pair.dshf_prior.clamp(0.02, 0.98))
+        if self.prior and pair.assoc_prior is not None:
+            assoc_z = c[2] * assoc_z + torch.logit(pair.assoc_prior.clamp(1e-3, 1 - 1e-3))
         # DSF is bounded to the class range 1..5; the other two heads are logits.
         return {"dsf": from_unit(torch.sigmoid(dsf_z)), "dshf": dshf_z, "assoc": assoc_z}

@@ -16,13 +16,16 @@ class LabelPropagation(nn.Module):
     """Pair features from support labels reached through the graph (a `PairFeatures`). Columns:
 
     - share of similar drugs with the side effect, their mean class on it (softmax(sim / temperature) weights);
-    - offsets: the similar drugs' mean drug offset (ridge drug bias) and their shrunk mean residual
-      on this side effect (similarity-proportional weights);
+    - offsets: the neighbours' mean drug offset (ridge drug bias) and their shrunk mean residual on
+      this side effect. The neighbours vote with weights similarity ** power over the k most similar
+      support drugs (k None: the graph's kNN edges; k 0: every support drug, from `data.drug_sim`);
     - own (warm protocol, where a drug's other pairs are in the graph): the drug's count of known
       pairs and its shrunk mean offset from the side-effect means;
     Priors (the decoder learns corrections to them):
     - assoc_prior: side-effect popularity (own / offsets: scaled by the drug's degree, its own or
-      else its neighbours' mean, relative to the mean support drug);
+      else its neighbours' mean, relative to the mean support drug); with offsets and
+      assoc_share, the neighbours' weighted share with the side effect (popularity for a drug
+      without neighbours);
     - dshf_prior (offsets only): the offset model below fitted on the high-frequency indicator;
     - dsf_prior: the side-effect mean (+ own offset); with offsets mu + b_se + drug offset +
       neighbour residual, the drug offset being the drug's own if it has pairs, else its neighbours'.
@@ -37,10 +40,14 @@ class LabelPropagation(nn.Module):
         offsets: bool = False,
         bias_shrink: float = 20.0,
         resid_shrink: float = 1.0,
+        k: int | None = None,
+        power: float = 1.0,
+        assoc_share: bool = False,
     ):
         super().__init__()
         self.temperature, self.own, self.shrink = temperature, own, shrink
         self.offsets, self.bias_shrink, self.resid_shrink = offsets, bias_shrink, resid_shrink
+        self.k, self.power, self.assoc_share = k, power, assoc_share
         self.out_dim = 4 + 2 * own + 3 * offsets
         self.settings = {
             "temperature": temperature,
@@ -49,6 +56,9 @@ class LabelPropagation(nn.Module):
             "offsets": offsets,
             "bias_shrink": bias_shrink,
             "resid_shrink": resid_shrink,
+            "k": k,
+            "power": power,
+            "assoc_share": assoc_share,
         }
 
     @staticmethod
@@ -67,24 +77,49 @@ class LabelPropagation(nn.Module):
         A[ei[1], ei[0]] = w
         return A
 
-    def _offset_prior(self, Y: torch.Tensor, known: torch.Tensor, L: torch.Tensor | None, drug_idx, se_idx):
-        """Y, known: [n_drug, n_se]; L: [n_drug, n_drug] or None; drug_idx, se_idx: [n].
-        Returns three [n] tensors: the prior mu + b_se + drug offset (own, else neighbours') +
-        neighbours' shrunk residual, the neighbours' offset and the residual."""
+    def _prior_weights(self, data, n_drug: int, rows: torch.Tensor) -> torch.Tensor | None:
+        """[len(rows), n_drug] row-normalised votes of support drugs (columns) for the drugs in `rows`:
+        similarity ** power over the kNN edges (k None) or the k most similar support drugs in
+        `data.drug_sim` (k 0: all of them); None when there is nothing to vote with."""
+        if self.k is None:
+            if SIMILAR not in data.edge_types:
+                return None
+            ei, sim = data[SIMILAR].edge_index, data[SIMILAR].edge_weight
+            W = torch.zeros(n_drug, n_drug, device=sim.device)
+            W[ei[1], ei[0]] = sim.clamp(min=1e-6) ** self.power
+            W = W[rows]
+        else:
+            S = getattr(data, "drug_sim", None)
+            if S is None:
+                return None
+            S = S[rows]
+            ok = torch.isfinite(S)
+            W = torch.where(ok, S.clamp(min=1e-6), torch.zeros_like(S)) ** self.power * ok
+            if self.k and self.k < S.shape[1]:
+                idx = S.topk(self.k, dim=1).indices
+                W = torch.zeros_like(W).scatter_(1, idx, W.gather(1, idx))
+        return W / W.sum(1, keepdim=True).clamp(min=1e-12)
+
+    def _offset_prior(self, Y, known, L, rows, inv, se_idx):
+        """Y, known: [n_drug, n_se]; L: [len(rows), n_drug] or None; rows: the drugs scored, inv [n]:
+        each pair's position in rows, se_idx [n]. Returns three [n] tensors: the prior mu + b_se +
+        drug offset (own, else neighbours') + neighbours' shrunk residual, the neighbours' offset
+        and the residual."""
         if L is None:
             mu, bd, bs = ridge_bias(Y, known, self.bias_shrink)
-            nb_off, res = torch.zeros_like(bd), torch.zeros(len(drug_idx), device=Y.device)
+            nb_off, res = torch.zeros(len(rows), device=Y.device), torch.zeros(len(inv), device=Y.device)
         else:
             mu, bd, bs, nb_off, res_all = neighbour_offsets(Y, known, L, self.bias_shrink, self.resid_shrink)
-            res = res_all[drug_idx, se_idx]
-        off = torch.where(known.sum(1) > 0, bd, nb_off)
-        return mu + bs[se_idx] + off[drug_idx] + res, nb_off[drug_idx], res
+            res = res_all[inv, se_idx]
+        off = torch.where(known[rows].sum(1) > 0, bd[rows], nb_off)
+        return mu + bs[se_idx] + off[inv] + res, nb_off[inv], res
 
     def forward(self, data, drug_idx: torch.Tensor, se_idx: torch.Tensor) -> PairFeatures:
         """data: HeteroData; drug_idx, se_idx: [n] pair indices. Returns n rows of `PairFeatures`
-        with `out_dim` values each."""
+        with `out_dim` values each. Neighbour sums are taken for the drugs in drug_idx only."""
         n_drug, n_se = data["drug"].num_nodes, data["side_effect"].num_nodes
         dev = data["drug"].x.device  # the graph's device (a GPU when cfg.device says so)
+        rows, inv = torch.unique(drug_idx, return_inverse=True)
         Y = torch.zeros(n_drug, n_se, device=dev)
         if HAS in data.edge_types:
             ei = data[HAS].edge_index
@@ -94,8 +129,9 @@ class LabelPropagation(nn.Module):
         pop = known.sum(0) / n_sup
         se_mean = Y.sum(0) / known.sum(0).clamp(min=1)
         A = self._weights(data, n_drug, self.temperature)
-        has = (A @ known)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
-        cls = (A @ Y)[drug_idx, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
+        A = A[rows] if A is not None else None
+        has = (A @ known)[inv, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
+        cls = (A @ Y)[inv, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
         nb_mean = torch.where(has > 0, cls / has.clamp(min=1e-6), se_mean[se_idx])
         cols, high = [has, centre(nb_mean)], None
         prior, pop_col = se_mean[se_idx], pop[se_idx]
@@ -111,15 +147,22 @@ class LabelPropagation(nn.Module):
             rel = cnt / cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.ones_like(cnt)
             pop_col = (pop_col * rel[drug_idx]).clamp(0.0, 1.0)
         if self.offsets:
-            L = self._weights(data, n_drug, None)
-            prior, nb_off, nb_res = self._offset_prior(Y, known, L, drug_idx, se_idx)
-            high, _, _ = self._offset_prior(is_high(Y.round()).float(), known, L, drug_idx, se_idx)
+            L = self._prior_weights(data, n_drug, rows)
+            prior, nb_off, nb_res = self._offset_prior(Y, known, L, rows, inv, se_idx)
+            high, _, _ = self._offset_prior(is_high(Y.round()).float(), known, L, rows, inv, se_idx)
             cols += [scale_offset(nb_off), scale_offset(nb_res)]
             high = high.clamp(0.0, 1.0)  # prior probability of class >= 4
-            # association: popularity scaled by the drug's degree (own, else its neighbours') relative to the mean
-            mean_cnt = cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.tensor(1.0, device=dev)
-            deg = torch.where(cnt > 0, cnt, L @ cnt if L is not None else mean_cnt.expand_as(cnt))
-            pop_col = (pop[se_idx] * deg[drug_idx] / mean_cnt).clamp(0.0, 1.0)
+            if self.assoc_share and L is not None and not self.own:
+                # association: the neighbours' weighted share (popularity where a drug has no neighbours)
+                voted = L.sum(1)[inv] > 0
+                pop_col = torch.where(voted, (L @ known)[inv, se_idx], pop[se_idx])
+            else:
+                # association: popularity scaled by the drug's degree (own, else its neighbours') relative to the mean
+                mean_cnt = (
+                    cnt[data.support].mean().clamp(min=1.0) if len(data.support) else torch.tensor(1.0, device=dev)
+                )
+                deg = torch.where(cnt[rows] > 0, cnt[rows], L @ cnt if L is not None else mean_cnt.expand(len(rows)))
+                pop_col = (pop[se_idx] * deg[inv] / mean_cnt).clamp(0.0, 1.0)
         if self.own or self.offsets:
             prior = prior.clamp(float(MIN_CLASS), float(MAX_CLASS))
         return PairFeatures(torch.stack(cols, dim=1), dshf_prior=high, assoc_prior=pop_col, dsf_prior=centre(prior))

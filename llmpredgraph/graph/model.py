@@ -100,7 +100,10 @@ class LinkModel(nn.Module):
                 "retrain the model with this version",
             )
         model = cls.from_settings(blob["settings"])
-        model.load_state_dict(blob["state_dict"])
+        state = blob["state_dict"]
+        state.setdefault("decoder.correction", torch.ones(3))  # saved before the correction buffers existed
+        state.setdefault("decoder.centre", torch.zeros(3))
+        model.load_state_dict(state)
         return model, blob.get("extra", {})
 
 
@@ -127,7 +130,20 @@ def build_model(
         if m.message_passing and edge_types(cfg.graph)
         else None
     )
-    lp = LabelPropagation(own=warm, offsets=m.neighbour_offsets) if m.label_propagation else None
+    p = m.prior
+    lp = (
+        LabelPropagation(
+            own=warm,
+            offsets=m.neighbour_offsets,
+            bias_shrink=p.bias_shrink,
+            resid_shrink=p.resid_shrink,
+            k=p.k,
+            power=p.power,
+            assoc_share=p.assoc == "share",
+        )
+        if m.label_propagation
+        else None
+    )
     dec = EdgeDecoder(
         m.hidden,
         lp.out_dim if lp else 0,

@@ -27,7 +27,7 @@ from .features import NodeFeatures
 from .knowledge import DrugKnowledge
 from .support import SupportData
 from .tower import DrugTower
-from .training import Sampler, Validator, fit_model
+from .training import Sampler, Validator, choose_correction, fit_model
 
 FILES = ("config.yaml", "meta.yaml", "model.pt", "tower.pt", "support.npz", "names.json")
 HEADS = ("dsf", "dshf", "assoc")
@@ -70,16 +70,28 @@ class Pipeline:
         return self.model.message_passing is not None or self.model.propagation is not None
 
     def fit(
-        self, sampler: Sampler, validator: Validator, seed: int, progress: bool = True, desc: str = "train"
+        self,
+        sampler: Sampler,
+        validator: Validator,
+        seed: int,
+        progress: bool = True,
+        desc: str = "train",
+        labels: np.ndarray | None = None,
     ) -> dict:
         """Train the link model on `sampler`'s draws, keeping the epoch that `validator` scores best;
-        with contrastive.mode lora/full, then fine-tune the SMILES LM with it end to end."""
+        with contrastive.mode lora/full, then fine-tune the SMILES LM with it end to end.
+        labels: the labels training may read (the split's R_fit, validation rows hidden; default support.R)."""
         self.model, self.history = fit_model(self.model, sampler, validator, self.cfg, seed, progress, desc)
         if self.features.raw_drug is not None and self.cfg.contrastive.lm_steps > 0:
             from .joint import fine_tune
 
-            ft = fine_tune(self, sampler, validator, seed, progress, desc)
+            R = self.support.R if labels is None else labels
+            ft = fine_tune(self, sampler, validator, seed, progress, desc, R)
             self.history["fine_tune"], self.history["best_val_score"] = ft, ft["best_val_score"]
+        m = self.cfg.model
+        corr = choose_correction(self.model, validator, m.correction_scales, m.correction_centring)
+        if corr:
+            self.history["correction"], self.history["best_val_score"] = corr, corr["val_score"]
         return self.history
 
     # --- prediction ------------------------------------------------------------------------------
@@ -111,15 +123,21 @@ class Pipeline:
         builder: GraphBuilder | None = None,
     ) -> dict[str, np.ndarray]:
         """Scores of the pairs (d[i], s[i]), each [n]. The graph shows labels of `support` drugs only
-        (from R when given: the warm protocol passes a copy without its held-out pairs)."""
+        (from R when given: the warm protocol passes a copy without its held-out pairs). A decoder that
+        centres its corrections per drug needs whole rows (every side effect of each drug in d)."""
         model = self.model.eval()
+        dec = model.decoder
         dev = next(model.parameters()).device  # where fit left it (cfg.device), CPU after load
         data = (builder or self.builder).build(support, query, R).to(dev)
         h = model.node_vectors(data)
         d, s = (torch.as_tensor(np.asarray(x, dtype=np.int64), device=dev) for x in (d, s))
         pair = model.pair_features(data, d, s)  # graph-wide sums once, not once per chunk
         cut = lambda i: pair.rows(slice(i, i + chunk)) if pair is not None else None  # noqa: E731
-        outs = [model(data, d[i : i + chunk], s[i : i + chunk], h, cut(i)) for i in range(0, len(d), chunk)]
+        steps = range(0, len(d), chunk)
+        z = [dec.learned(h["drug"][d[i : i + chunk]], h["side_effect"][s[i : i + chunk]], cut(i)) for i in steps]
+        z = torch.cat(z) if z else torch.zeros(0, 3, device=dev)
+        shift = drug_means(z, d, self.support.n_side_effects) if dec.centre.any() else None
+        outs = [dec.combine(z[i : i + chunk], cut(i), None if shift is None else shift[i : i + chunk]) for i in steps]
         cat = {k: torch.cat([o[k] for o in outs]).cpu().numpy() if outs else np.zeros(0, np.float32) for k in HEADS}
         return {"dsf": cat["dsf"], "dshf": 1 / (1 + np.exp(-cat["dshf"])), "assoc": 1 / (1 + np.exp(-cat["assoc"]))}
 
@@ -213,8 +231,11 @@ class Pipeline:
 
     def _indexed_similarity(self, x_new: np.ndarray, fp_new: np.ndarray | None) -> np.ndarray:
         """[n + m, n + m]: the support block as trained, each new molecule's row holding only its
-        k indexed neighbours (-inf elsewhere), which is all the kNN edges read."""
-        n, m, k = self.support.n_drugs, len(x_new), self.cfg.graph.drug_knn.k
+        indexed neighbours (-inf elsewhere): the kNN edges' k, or more when label propagation's prior
+        reads more (model.prior.k; 0 = every support drug), which is all the graph reads."""
+        n, m = self.support.n_drugs, len(x_new)
+        prior_k = self.model.propagation.k if self.model.propagation is not None else None
+        k = n if prior_k == 0 else max(self.cfg.graph.drug_knn.k, prior_k or 0)
         S = np.full((n + m, n + m), -np.inf, dtype=np.float32)
         S[:n, :n] = self.features.S_drug
         sim, idx = self.support_index().search(x_new, fp_new, k)
@@ -341,6 +362,16 @@ class Pipeline:
         pipe._typical = arrays["typical_assoc"] if "typical_assoc" in arrays else None
         pipe.drug_encoder()  # refuse a mismatched encoder at load, before any work
         return pipe
+
+
+def drug_means(z: torch.Tensor, d: torch.Tensor, n_se: int) -> torch.Tensor:
+    """[n, k] each pair's drug mean of z [n, k] over the pairs of that drug, which must be whole rows
+    (n_se pairs per drug in d [n]): the per-drug shift of a centring decoder."""
+    uniq, inv, counts = torch.unique(d, return_inverse=True, return_counts=True)
+    if bool((counts != n_se).any()):
+        raise ValueError("a decoder that centres per drug scores whole rows: every side effect of each drug")
+    sums = torch.zeros(len(uniq), z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, inv, z)
+    return (sums / n_se)[inv]
 
 
 def similarity_of(graph_cfg, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None) -> np.ndarray:

@@ -14,7 +14,7 @@ from ..config import Config
 from ..devices import resolve_device
 from ..errors import UserError
 from ..graph.model import LinkModel
-from ..metrics.registry import names, selection_score
+from ..metrics.registry import HEAD_CRITERION, names, selection_score
 from ..progress import bar as progress_bar
 from ..units import is_high
 
@@ -53,6 +53,10 @@ def fit_model(
     opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     best, best_score, best_epoch, bad = None, -np.inf, 0, 0
     history = []
+    if model.decoder.prior:  # the untrained model is its priors: a candidate like any epoch
+        best_score = selection_score(validate(model))
+        best = copy.deepcopy(model.state_dict())
+        history.append({"epoch": 0, "loss": None, "val_score": best_score})
     bar = progress_bar(range(1, t.epochs + 1), desc=desc, enabled=progress, leave=False)
     for epoch in bar:
         model.train()
@@ -92,3 +96,42 @@ def fit_model(
     if best is not None:
         model.load_state_dict(best)
     return model, {"best_epoch": best_epoch, "best_val_score": best_score, "history": history}
+
+
+HEAD_ORDER = ("dsf", "dshf", "assoc")  # the order of EdgeDecoder.correction
+
+
+@torch.no_grad()
+def choose_correction(model: LinkModel, validate: Validator, scales: list[float], centring: list[bool]) -> dict:
+    """Per head, how much of the learned correction to keep on top of the head's neighbour prior:
+    the share `scale` (logit scale) and whether its drug-level mean is removed (`centre`, so the
+    drug's overall level is the prior's), the pair that scores best on validation drugs by the head's
+    own metric (HEAD_CRITERION); the first of equal scores wins, in the order given. Sets
+    model.decoder's buffers and returns the record: the choice, every pair's validation metrics and
+    the selection score after."""
+    dec = model.decoder
+    heads = [h for h in HEAD_ORDER if dec.has_prior(h)]
+    options = [(float(a), bool(c)) for c in centring for a in scales]
+    if len(options) < 2 or not heads:
+        return {}
+    tried = []
+    for a, c in options:
+        dec.correction.fill_(a)
+        dec.centre.fill_(float(c))
+        tried.append(validate(model))
+    chosen = {}
+    for i, h in enumerate(HEAD_ORDER):
+        vals = np.array([m[HEAD_CRITERION[h]] for m in tried], dtype=float)
+        best = int(np.nanargmax(vals)) if h in heads and np.isfinite(vals).any() else 0
+        a, c = options[best] if h in heads else (1.0, False)
+        chosen[h] = {"scale": a, "centre": c}
+        dec.correction[i], dec.centre[i] = a, float(c)
+    after = validate(model)
+    return {
+        "chosen": chosen,
+        "validation": [
+            {"scale": a, "centre": c, **{HEAD_CRITERION[h]: m[HEAD_CRITERION[h]] for h in heads}}
+            for (a, c), m in zip(options, tried)
+        ],
+        "val_score": selection_score(after),
+    }

@@ -14,7 +14,7 @@ from ..pipeline.features import Inputs, NodeFeatures, fit_features
 from ..pipeline.pipeline import HEADS, Pipeline
 from ..pipeline.support import SupportData
 from .base import Fold, FoldResult, Protocol, Split, Targets
-from .selection import baseline_grid, candidate_configs, effective_key, feature_key
+from .selection import baseline_grid, candidate_configs, effective_key, feature_key, tuned_prior
 
 PipelineFactory = Callable[[Config, NodeFeatures, SupportData], Pipeline]
 
@@ -42,7 +42,8 @@ def fit_pipeline(
 ) -> Pipeline:
     """Build one pipeline and train it with the protocol's sampler and validator."""
     pipe = factory(cfg, features, support)
-    pipe.fit(protocol.sampler(split, pipe), protocol.validator(split, pipe), split.fold.seed, progress, desc)
+    seed = split.fold.seed + cfg.train.seed
+    pipe.fit(protocol.sampler(split, pipe), protocol.validator(split, pipe), seed, progress, desc, split.R_fit)
     return pipe
 
 
@@ -56,20 +57,25 @@ def run_fold(
     baseline's knobs are chosen on the validation labels the same way. Nothing chosen here sees
     a test label."""
     cfg, bench = protocol.cfg, protocol.bench
-    torch.manual_seed(fold.seed)  # a fold's result never depends on the folds run before it (resume, executors)
+    seed = fold.seed + cfg.train.seed  # training draws; folds and validation drugs keep fold.seed
+    torch.manual_seed(seed)  # a fold's result never depends on the folds run before it (resume, executors)
     split = protocol.split(fold)
-    candidates = candidate_configs(cfg)
+    info: dict = {}
+    knobs = {name: choose_baseline_knobs(protocol, split, inputs, name, info) for name in cfg.baselines}
+    candidates = {n: tuned_prior(c, knobs) for n, c in candidate_configs(cfg).items()}
+    if cfg.model.prior.tuned_by:
+        info["prior"] = next(iter(candidates.values())).model.prior.model_dump()
     cache: dict[str, NodeFeatures] = {}
     t0 = time.perf_counter()
 
     def features_for(c: Config) -> NodeFeatures:
         key = feature_key(c)
         if key not in cache:
-            cache[key] = fit_features(inputs, split.R_fit, split.feature_drugs, c, bench.smiles, fold.seed, progress)
+            cache[key] = fit_features(inputs, split.R_fit, split.feature_drugs, c, bench.smiles, seed, progress)
         return cache[key]
 
     features = features_for(next(iter(candidates.values())))
-    info: dict = {"contrastive": features.info, "features_seconds": time.perf_counter() - t0}
+    info.update({"contrastive": features.info, "features_seconds": time.perf_counter() - t0})
     support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit)
     targets = protocol.targets(split)
     preds, pipes = {}, {}
@@ -90,18 +96,21 @@ def run_fold(
             info[name]["selection"] = {"chosen": chosen, "validation_scores": scores}
     features = pipes["graph"].features if "graph" in pipes else features
     for name in cfg.baselines:
-        grid = baseline_grid(cfg, name)
-        knobs = grid[0]
-        if len(grid) > 1:
-            vals = [protocol.validate_baseline(name, split, inputs, **g) for g in grid]
-            knobs = grid[int(np.nanargmax(vals))]
-            info.setdefault("baseline_selection", {})[name] = {
-                "chosen": knobs,
-                "validation_scores": list(zip(grid, vals)),
-            }
-        preds[name] = protocol.baseline(name, split, targets, inputs, **knobs)
+        preds[name] = protocol.baseline(name, split, targets, inputs, **knobs[name])
     metrics = {name: protocol.evaluate(targets, p) for name, p in preds.items()}
     return FoldResult(metrics, prediction_table(bench, targets, preds), info, features, pipes, preds, targets.rows)
+
+
+def choose_baseline_knobs(protocol: Protocol, split: Split, inputs: Inputs, name: str, info: dict) -> dict:
+    """The knob setting of baseline `name` that scores best on the fold's validation drugs (the first
+    of its grid when there is no choice); the scores go to info['baseline_selection']."""
+    grid = baseline_grid(protocol.cfg, name)
+    if len(grid) == 1:
+        return grid[0]
+    vals = [protocol.validate_baseline(name, split, inputs, **g) for g in grid]
+    knobs = grid[int(np.nanargmax(vals))]
+    info.setdefault("baseline_selection", {})[name] = {"chosen": knobs, "validation_scores": list(zip(grid, vals))}
+    return knobs
 
 
 def prediction_table(bench, targets: Targets, preds: dict) -> pd.DataFrame:

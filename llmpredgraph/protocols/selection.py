@@ -44,9 +44,36 @@ def effective_key(cfg: Config, uses_graph: bool) -> str:
 
 def feature_key(cfg: Config) -> str:
     """Candidates that share encoders, contrastive stage and kNN similarity share one fold's features."""
+    g = cfg.graph
     return json.dumps(
-        [cfg.encoders.model_dump(), cfg.contrastive.model_dump(), cfg.graph.knn_similarity], sort_keys=True
+        [cfg.encoders.model_dump(), cfg.contrastive.model_dump(), g.knn_similarity, g.knn_weights.model_dump()],
+        sort_keys=True,
     )
+
+
+# baseline knob -> the model config key it sets when model.prior.tuned_by names the baseline
+PRIOR_KNOBS = {
+    "k": "model.prior.k",
+    "power": "model.prior.power",
+    "lam": "model.prior.bias_shrink",
+    "shrink": "model.prior.resid_shrink",
+    "w_atc": "graph.knn_weights.atc",
+    "w_target": "graph.knn_weights.target",
+}
+
+
+def tuned_prior(cfg: Config, chosen: dict[str, dict[str, Any]]) -> Config:
+    """cfg with the neighbour prior set from the knobs that nested selection chose for the baseline
+    named by model.prior.tuned_by (chosen: baseline -> knobs), so the graph model's prior is that
+    baseline's prediction on this fold; knobs the baseline's grid does not tune keep cfg's values."""
+    name = cfg.model.prior.tuned_by
+    if name is None or not chosen.get(name):
+        return cfg
+    data = cfg.dump()
+    for knob, value in chosen[name].items():
+        if knob in PRIOR_KNOBS:
+            set_path(data, PRIOR_KNOBS[knob], value)
+    return from_dict(data, f"prior tuned by {name}")
 
 
 def baseline_grid(cfg: Config, name: str) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from ..metrics.registry import names
 from ..pipeline.features import load_inputs
 from ..progress import bar as progress_bar
 from ..protocols import PROTOCOLS, FoldResult, make_protocol, run_fold
+from ..provenance import code_version, describe
 from ..reporting import plots
 from ..reporting.subgroups import subgroup_frame, subgroup_markdown
 from ..reporting.summary import metrics_frame, summary_markdown
@@ -108,7 +109,29 @@ def plan_experiment(
             f"protocol.run_folds has fold(s) {bad} outside 0..{len(folds) - 1}", "list existing fold numbers"
         )
     todo = [k for k in wanted if not _fold_done(out / "folds" / f"fold_{k}")]  # resume: finished folds stay
+    record_invocation(out, todo)
     return Plan(cfg, out, protocol, folds, todo, command)
+
+
+def record_invocation(out: Path, todo: list[int]) -> None:
+    """Append this invocation's code version and the folds it is to compute to provenance.json, so a
+    run folder whose folds came from several code versions says so."""
+    path = out / "provenance.json"
+    runs = json.loads(path.read_text())["invocations"] if path.is_file() else []
+    runs.append({**code_version(), "folds": todo})
+    write_json(path, {"invocations": runs})
+
+
+def provenance_note(out: Path) -> list[str]:
+    """Summary lines naming the code version(s) that computed the folds."""
+    path = out / "provenance.json"
+    if not path.is_file():
+        return []
+    runs = [r for r in json.loads(path.read_text())["invocations"] if r["folds"]]
+    versions = list(dict.fromkeys(describe(r) for r in runs))
+    if len(versions) == 1:
+        return [f"Code: {versions[0]}, every fold."]
+    return ["Code: the folds come from several code versions:"] + [f"- {describe(r)}: folds {r['folds']}" for r in runs]
 
 
 def _fold_task(shared: list, item: tuple[int, int]) -> FoldResult:
@@ -193,6 +216,7 @@ def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None 
     write_json(out / "metrics.json", {str(k): v for k, v in fold_metrics.items()})
     write_with(out / "metrics.csv", lambda p: df.to_csv(p, index=False))
     notes = [f"Wall time of this invocation: {elapsed / 60:.1f} min."] if elapsed is not None else []
+    notes += provenance_note(out)
     preds = pd.concat(
         [pd.read_csv(out / "folds" / f"fold_{k}" / "predictions.csv").assign(fold=k) for k in fold_metrics],
         ignore_index=True,
@@ -202,7 +226,7 @@ def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None 
     title = PROTOCOLS[cfg.protocol.kind].title
     write_text(
         out / "summary.md",
-        summary_markdown(df, cfg.baselines, f"{title}: {cfg.name}", command, notes),
+        summary_markdown(df, cfg.baselines, f"{title}: {cfg.name}", command, notes, cfg.protocol.folds),
     )
     plots.roc_pr(preds, methods, out / "roc_pr.png")
     plots.pred_vs_true(preds, methods, out / "pred_vs_true.png")

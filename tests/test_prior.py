@@ -1,0 +1,133 @@
+"""The graph model's neighbour prior: kernel weights, the baseline it reproduces, the per-fold tuning,
+and how much of the learned correction validation keeps."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from llmpredgraph.baselines import knn_offset, neighbour_weights
+from llmpredgraph.config import Config, load_config
+from llmpredgraph.graph.build import GraphBuilder
+from llmpredgraph.graph.decoder import EdgeDecoder
+from llmpredgraph.graph.label_propagation import LabelPropagation
+from llmpredgraph.graph.pair_features import PairFeatures
+from llmpredgraph.pipeline.pipeline import drug_means
+from llmpredgraph.pipeline.training import choose_correction
+from llmpredgraph.protocols.selection import tuned_prior
+
+
+def test_neighbour_weights_by_hand():
+    S = np.array([[1.0, 0.8, 0.4, 0.2], [0.8, 1.0, 0.1, 0.5], [0.4, 0.1, 1.0, 0.3], [0.2, 0.5, 0.3, 1.0]])
+    train, query = np.array([0, 1, 2]), np.array([3])
+    # k = 0: every training drug, weights similarity ** 2 = .04 .25 .09, normalised
+    np.testing.assert_allclose(neighbour_weights(S, train, query, 0, 2.0), [[0.04, 0.25, 0.09]] / np.float64(0.38))
+    # k = 2: the two most similar (drugs 1 and 2), power 1
+    np.testing.assert_allclose(neighbour_weights(S, train, query, 2, 1.0), [[0.0, 0.5 / 0.8, 0.3 / 0.8]])
+    # a query that is also a training drug never votes for itself
+    assert neighbour_weights(S, train, np.array([0]), 0, 1.0)[0, 0] == 0
+
+
+def test_knn_offset_association_is_the_weighted_share():
+    R = np.array([[3, 0, 2], [0, 4, 0], [5, 5, 0], [0, 0, 0]])
+    S = np.eye(4)
+    S[3, :3] = [0.5, 0.5, 1.0]
+    out = knn_offset(R, np.arange(3), np.array([3]), similarity=S, k=0, power=2.0)
+    w = np.array([0.25, 0.25, 1.0]) / 1.5
+    np.testing.assert_allclose(out["assoc"], [[w[0] + w[2], w[1] + w[2], w[0]]])
+
+
+def _graph(R, S, support, query):
+    n, m = R.shape
+    cfg = Config().graph
+    return GraphBuilder(
+        np.zeros((n, 2), np.float32), np.zeros((m, 2), np.float32), R, S, torch.zeros(2, 0, dtype=torch.long), cfg
+    ).build(support, query)
+
+
+@pytest.mark.parametrize("k,power", [(0, 2.0), (3, 1.0), (2, 2.0)])
+def test_propagation_prior_is_the_tuned_baseline(k, power):
+    """With the baseline's knobs, the graph's priors are knn_offset's predictions for the query drugs:
+    an untrained graph model (zero corrections) predicts exactly what its neighbour baseline does."""
+    rng = np.random.default_rng(1)
+    n, m = 12, 9
+    R = (rng.integers(1, 6, size=(n, m)) * (rng.random((n, m)) < 0.5)).astype(np.uint8)
+    S = rng.random((n, n)).astype(np.float32)
+    S = (S + S.T) / 2
+    support, query = np.arange(8), np.arange(8, 12)
+    data = _graph(R, S, support, query)
+    d, s = torch.as_tensor(np.repeat(query, m)), torch.as_tensor(np.tile(np.arange(m), len(query)))
+    lp = LabelPropagation(offsets=True, k=k, power=power, bias_shrink=5.0, resid_shrink=2.0, assoc_share=True)
+    pf = lp(data, d, s)
+    base = knn_offset(R, support, query, similarity=S, k=k, lam=5.0, shrink=2.0, power=power)
+    np.testing.assert_allclose(pf.assoc_prior.numpy().reshape(4, m), base["assoc"], atol=1e-5)
+    dsf = (pf.dsf_prior.numpy() * 2 + 3).reshape(4, m)  # uncentre
+    np.testing.assert_allclose(dsf, np.clip(base["dsf"], 1, 5), atol=1e-4)
+    np.testing.assert_allclose(pf.dshf_prior.numpy().reshape(4, m), base["dshf"], atol=1e-5)
+    dec = EdgeDecoder(4, pair_dim=pf.dim, hidden=8, prior=True, high_prior=True).eval()
+    out = dec(torch.randn(len(d), 4), torch.randn(len(d), 4), pf)  # zero-initialised heads: the priors
+    expect = pf.assoc_prior.clamp(1e-3, 1 - 1e-3)
+    np.testing.assert_allclose(torch.sigmoid(out["assoc"]).detach().numpy(), expect, atol=1e-5)
+
+
+def test_tuned_prior_takes_the_baselines_choice():
+    cfg = load_config("configs/cold.yaml")
+    chosen = {"knn_offset_combined": {"k": 0, "power": 2.0, "lam": 5.0, "shrink": 1.0, "w_atc": 2.0, "w_target": 0.5}}
+    t = tuned_prior(cfg, chosen)
+    assert (t.model.prior.k, t.model.prior.power, t.model.prior.bias_shrink, t.model.prior.resid_shrink) == (
+        0,
+        2.0,
+        5.0,
+        1.0,
+    )
+    assert (t.graph.knn_weights.atc, t.graph.knn_weights.target, t.graph.knn_weights.structure) == (2.0, 0.5, 1.0)
+    assert tuned_prior(cfg, {}) is cfg
+    with pytest.raises(Exception, match="not in baselines"):
+        load_config("configs/cold.yaml", ["baselines=[se_mean]", "selection.baselines={}"])
+
+
+def test_choose_correction_picks_per_head_on_validation():
+    """Each head keeps the share (and centring) its own validation metric scores best."""
+
+    class Model:
+        decoder = EdgeDecoder(4, pair_dim=3, hidden=8, prior=True, high_prior=True)
+
+    model = Model()
+
+    def validate(_):
+        a, c = float(model.decoder.correction[0]), bool(model.decoder.centre[0])
+        # dsf best at 0.5 without centring, dshf best at 1.0 centred, assoc best at 0 (the prior)
+        return {
+            "dsf_scc": -abs(a - 0.5) - 0.1 * c,
+            "dshf_auroc": a + 0.2 * c,
+            "assoc_auroc_all": -a,
+        }
+
+    rec = choose_correction(model, validate, [1.0, 0.5, 0.0], [False, True])
+    assert rec["chosen"] == {
+        "dsf": {"scale": 0.5, "centre": False},
+        "dshf": {"scale": 1.0, "centre": True},
+        "assoc": {"scale": 0.0, "centre": False},
+    }
+    assert model.decoder.correction.tolist() == [0.5, 1.0, 0.0] and model.decoder.centre.tolist() == [0, 1, 0]
+    assert len(rec["validation"]) == 6
+    assert choose_correction(model, validate, [1.0], [False]) == {}  # nothing to choose
+
+
+def test_centring_removes_each_drugs_mean_correction():
+    z = torch.tensor([[1.0, 0.0, 2.0], [3.0, 0.0, 4.0], [-1.0, 1.0, 0.0], [1.0, 3.0, 0.0]])
+    d = torch.tensor([0, 0, 5, 5])
+    np.testing.assert_allclose(drug_means(z, d, 2), [[2, 0, 3], [2, 0, 3], [0, 2, 0], [0, 2, 0]])
+    with pytest.raises(ValueError, match="whole rows"):
+        drug_means(z, torch.tensor([0, 0, 0, 5]), 2)
+    dec = EdgeDecoder(2, pair_dim=1, hidden=4, prior=True)
+    pair = PairFeatures(torch.zeros(4, 0), assoc_prior=torch.full((4,), 0.5), dsf_prior=torch.zeros(4))
+    dec.centre.fill_(1.0)
+    out = dec.combine(z, pair, drug_means(z, d, 2))
+    # centred assoc corrections: -1, +1 for drug 0; 0, 0 for drug 5 (prior logit 0)
+    np.testing.assert_allclose(out["assoc"].detach().numpy(), [-1.0, 1.0, 0.0, 0.0], atol=1e-6)
+    with pytest.raises(ValueError, match="pass shift"):
+        dec.combine(z, pair)
+    # dsf: drug 5's corrections -1, +1 keep their spread around the prior class 3 (logit 0)
+    assert math.isclose(float(out["dsf"][2]), 1 + 4 / (1 + math.e), abs_tol=1e-5)
