@@ -136,6 +136,8 @@ class ModelCfg(Strict):
         True  # propagation adds similar drugs' ridge drug offsets and residuals (and the prior uses them)
     )
     prior: PriorCfg = PriorCfg()
+    # the heads' corrections start at zero and the untrained model (its priors) is validated as epoch 0
+    start_at_prior: bool = False
     # shares of the learned correction (logit scale) added to each head's prior; per head the one that
     # scores best on validation drugs is kept after training ([1.0]: the whole correction, no choice)
     correction_scales: list[float] = Field([1.0], min_length=1)

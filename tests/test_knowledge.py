@@ -234,9 +234,7 @@ def test_model_with_knowledge_nodes_trains_saves_and_uses_given_knowledge(tmp_pa
 
     cfg = tmp_path / "kn.yaml"
     cfg.write_text(TINY)
-    # without priors: with them the heads start at zero, and a 10-epoch model may keep its priors
-    # (epoch 0), which read no knowledge node
-    extra = ["--set", "graph.atc_nodes=true", "--set", "graph.protein_nodes=true", "--set", "model.decoder_prior=false"]
+    extra = ["--set", "graph.atc_nodes=true", "--set", "graph.protein_nodes=true"]
     res = CliRunner().invoke(main, ["train", "--config", str(cfg), "--out", str(tmp_path / "m"), "--quiet", *extra])
     assert res.exit_code == 0, res.output
     pipe = Pipeline.load(tmp_path / "m")

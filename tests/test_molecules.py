@@ -94,10 +94,9 @@ def test_drug_text_model_scores_new_molecules_from_their_text(tmp_path, monkeypa
     from llmpredgraph.workflows.molecules import molecule_texts
 
     monkeypatch.setenv("LLMPREDGRAPH_DATA_DIR", str(tmp_path / "data"))
-    # no priors: with them the heads start at zero and a 10-epoch model may keep its priors (epoch 0),
-    # which read no drug vector
-    text_model = "encoders: {drug: {kind: hash, add_text: true}, side_effect: {kind: hash}}\n"
-    model = train_tiny_model(tmp_path, TINY.replace("layers: 1}", "layers: 1, decoder_prior: false}") + text_model)
+    model = train_tiny_model(
+        tmp_path, TINY + "encoders: {drug: {kind: hash, add_text: true}, side_effect: {kind: hash}}\n"
+    )
     pipe = Pipeline.load(model)
     mols = [molecule("a", "CCO", "N02AA01", None, "An opioid. It may cause effect 03."), molecule("b", "CCO")]
     texts = molecule_texts(mols, pipe.support.se_names, tmp_path / "no_atc_names.csv")

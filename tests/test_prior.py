@@ -65,7 +65,7 @@ def test_propagation_prior_is_the_tuned_baseline(k, power):
     dsf = (pf.dsf_prior.numpy() * 2 + 3).reshape(4, m)  # uncentre
     np.testing.assert_allclose(dsf, np.clip(base["dsf"], 1, 5), atol=1e-4)
     np.testing.assert_allclose(pf.dshf_prior.numpy().reshape(4, m), base["dshf"], atol=1e-5)
-    dec = EdgeDecoder(4, pair_dim=pf.dim, hidden=8, prior=True, high_prior=True).eval()
+    dec = EdgeDecoder(4, pair_dim=pf.dim, hidden=8, prior=True, high_prior=True, start_at_prior=True).eval()
     out = dec(torch.randn(len(d), 4), torch.randn(len(d), 4), pf)  # zero-initialised heads: the priors
     expect = pf.assoc_prior.clamp(1e-3, 1 - 1e-3)
     np.testing.assert_allclose(torch.sigmoid(out["assoc"]).detach().numpy(), expect, atol=1e-5)

@@ -13,7 +13,8 @@ class EdgeDecoder(nn.Module):
     """MLP over [h_drug, h_se, h_drug * h_se, pair features] -> three heads.
 
     prior: the DSF and association heads learn corrections to the pair features' `dsf_prior`
-    and `assoc_prior` (logit offsets); high_prior: the DSHF head likewise to `dshf_prior`.
+    and `assoc_prior` (logit offsets); high_prior: the DSHF head likewise to `dshf_prior`;
+    start_at_prior: the corrections start at zero (see `_zero_corrections`).
     Each head's logit is  z_h = correction[h] * (mlp_h(x) - centre[h] * shift_h) + logit(prior_h),
     shift_h being the drug's mean mlp_h over all side effects (passed in by the caller that scores
     whole rows). Buffers, set after training on validation drugs (`pipeline.training.choose_correction`):
@@ -29,6 +30,7 @@ class EdgeDecoder(nn.Module):
         dropout: float = 0.2,
         prior: bool = False,
         high_prior: bool = False,
+        start_at_prior: bool = False,
     ):
         super().__init__()
         self.settings = {
@@ -38,7 +40,9 @@ class EdgeDecoder(nn.Module):
             "dropout": dropout,
             "prior": prior,
             "high_prior": high_prior,
+            "start_at_prior": start_at_prior,
         }
+        self.start_at_prior = start_at_prior
         self.pair_dim = pair_dim
         self.prior = prior and pair_dim > 0
         self.high_prior = self.prior and high_prior
@@ -56,9 +60,9 @@ class EdgeDecoder(nn.Module):
         self._zero_corrections()
 
     def _zero_corrections(self) -> None:
-        """With priors the heads start at zero, so an untrained model predicts its priors exactly and
-        training moves away from them only as far as the data pulls (a zero-initialised residual)."""
-        if self.prior:
+        """start_at_prior: the heads start at zero, so an untrained model predicts its priors exactly
+        and training moves away from them only as far as the data pulls (a zero-initialised residual)."""
+        if self.prior and self.start_at_prior:
             nn.init.zeros_(self.heads.weight)
             nn.init.zeros_(self.heads.bias)
 

@@ -151,5 +151,6 @@ def build_model(
         m.dropout,
         prior=m.decoder_prior and lp is not None,
         high_prior=m.decoder_prior and lp is not None and lp.offsets,
+        start_at_prior=m.start_at_prior,
     )
     return LinkModel(enc, mp, lp, dec)

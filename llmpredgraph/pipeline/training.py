@@ -53,7 +53,7 @@ def fit_model(
     opt = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     best, best_score, best_epoch, bad = None, -np.inf, 0, 0
     history = []
-    if model.decoder.prior:  # the untrained model is its priors: a candidate like any epoch
+    if model.decoder.prior and model.decoder.start_at_prior:  # the untrained model is its priors: epoch 0
         best_score = selection_score(validate(model))
         best = copy.deepcopy(model.state_dict())
         history.append({"epoch": 0, "loss": None, "val_score": best_score})
