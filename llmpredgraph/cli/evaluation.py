@@ -86,7 +86,8 @@ def ablate(
     track,
 ):
     """Run variants of a base config on identical folds (finished variants are reused) and write
-    ablation.md/.csv with deltas vs base, paired Wilcoxon p-values and a forest plot."""
+    ablation.md/.csv with deltas vs base, corrected resampled t-test p-values (valid for repeated
+    folds), per-repeat deltas and a forest plot."""
     from ..config import load_config
     from ..workflows.ablation import VARIANTS, resolve_variants, run_ablation
 
@@ -121,7 +122,7 @@ def ablate(
 )
 @click.option("--out", type=click.Path(), default=None, help="Also write the table to this Markdown file.")
 def compare(runs, reference, out):
-    """Side-by-side mean ± sd of finished runs, with paired Wilcoxon tests against a reference.
+    """Side-by-side mean ± sd of finished runs, with corrected resampled t-tests against a reference.
 
     RUNS are run folders evaluated on identical folds (same seed, folds, repeats and run_folds);
     runs on different folds are refused. Rows are RUN:METHOD, RUN being the folder name.
