@@ -10,6 +10,8 @@ from llmpredgraph.data.structures import standardise
 from llmpredgraph.pipeline.features import load_inputs
 from llmpredgraph.protocols import make_protocol, run_fold
 
+from .conftest import scrambled_benchmark
+
 pytestmark = pytest.mark.realdata
 
 
@@ -55,6 +57,23 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+def _fold_with_scrambled_test_rows(full, cfg, k: int):
+    """Fold k run twice: on the benchmark and on a copy whose test rows carry random classes.
+    Returns (protocol, scrambled protocol, fold, inputs, result, scrambled result)."""
+    inputs = load_inputs(full, cfg, progress=False)
+    protocol = make_protocol(full, cfg)
+    fold = protocol.folds()[k]
+    scrambled = make_protocol(scrambled_benchmark(full, fold.test, seed=0), cfg)
+    return (
+        protocol,
+        scrambled,
+        fold,
+        inputs,
+        run_fold(protocol, fold, inputs, progress=False),
+        run_fold(scrambled, fold, inputs, progress=False),
+    )
+
+
 def test_real_fold_predictions_blind_to_test_labels(real_processed, monkeypatch, one_thread):
     root, bench, _ = real_processed
     monkeypatch.setenv("LLMPREDGRAPH_DATA_DIR", str(root))
@@ -66,15 +85,7 @@ def test_real_fold_predictions_blind_to_test_labels(real_processed, monkeypatch,
             "train": {"epochs": 4, "eval_every": 2},
         }
     )
-    inputs = load_inputs(full, cfg, progress=False)
-    protocol = make_protocol(full, cfg)
-    fold = protocol.folds()[3]
-    a = run_fold(protocol, fold, inputs, progress=False)
-    R = full.R.copy()
-    R[fold.test] = np.random.default_rng(0).integers(0, 6, size=(len(fold.test), full.n_side_effects))
-    scrambled = full.__class__(**{**full.__dict__, "R": R})
-    sp = make_protocol(scrambled, cfg)
-    b = run_fold(sp, fold, inputs, progress=False)
+    protocol, sp, fold, inputs, a, b = _fold_with_scrambled_test_rows(full, cfg, 3)
     for name, pipe in a.pipelines.items():
         pa = pipe.predict_matrix(fold.train, fold.test, R=protocol.split(fold).R_train)
         pb = b.pipelines[name].predict_matrix(fold.train, fold.test, R=sp.split(fold).R_train)
@@ -101,14 +112,7 @@ def test_headline_config_fold_is_blind_to_test_labels(real_processed, monkeypatc
     full = bench.learnable()
     short = ["train.epochs=6", "train.eval_every=2", "contrastive.steps=20", "contrastive.plot=false"]
     cfg = load_config("configs/cold.yaml", short)
-    inputs = load_inputs(full, cfg, progress=False)
-    protocol = make_protocol(full, cfg)
-    fold = protocol.folds()[4]
-    a = run_fold(protocol, fold, inputs, progress=False)
-    R = full.R.copy()
-    R[fold.test] = np.random.default_rng(0).integers(0, 6, size=(len(fold.test), full.n_side_effects))
-    scrambled = make_protocol(full.__class__(**{**full.__dict__, "R": R}), cfg)
-    b = run_fold(scrambled, fold, inputs, progress=False)
+    *_, a, b = _fold_with_scrambled_test_rows(full, cfg, 4)
     assert set(a.scores) == {"graph", *cfg.baselines}
     for method, heads in a.scores.items():
         for head, values in heads.items():

@@ -54,8 +54,8 @@ def run_fold(
 
     With `selection.candidates`, each variant is trained once per distinct candidate and the one
     with the best validation score predicts the test part; with `selection.baselines`, each
-    baseline's knobs are chosen on the validation labels the same way. Nothing chosen here sees
-    a test label."""
+    baseline's knobs are chosen on the validation labels the same way, first, so that the baseline
+    named by model.prior.tuned_by sets the graph model's prior. Nothing chosen here sees a test label."""
     cfg, bench = protocol.cfg, protocol.bench
     seed = fold.seed + cfg.train.seed  # training draws; folds and validation drugs keep fold.seed
     torch.manual_seed(seed)  # a fold's result never depends on the folds run before it (resume, executors)

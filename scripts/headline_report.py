@@ -1,0 +1,190 @@
+#!/usr/bin/env python
+"""The reading of a finished cold run: every method on the user-facing metrics, corrected paired tests
+against a reference baseline, the targets of issue 22 reached or missed, the worst folds, and what
+nested selection chose in each fold (the prior's knobs, how much learned correction validation kept).
+
+    python scripts/headline_report.py runs/cold --reference knn_offset_combined --out docs/results/cold/results.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from llmpredgraph.atomic import write_text
+from llmpredgraph.provenance import describe
+from llmpredgraph.reporting.statistics import TEST_NOTE, paired
+
+METRICS = [
+    ("dsf_scc", "DSF SCC"),
+    ("dshf_auroc", "HF-AUROC"),
+    ("assoc_auroc", "assoc AUROC 1:1"),
+    ("assoc_auroc_per_drug", "assoc AUROC per drug"),
+    ("assoc_auroc_strat", "assoc AUROC stratified"),
+    ("assoc_precision_at_10", "precision@10"),
+]
+# Issue 22's targets for the knowledge headline (3 x 10 grouped cold folds)
+TARGETS = {
+    "dsf_scc": 0.62,
+    "dshf_auroc": 0.85,
+    "assoc_auroc": 0.90,
+    "assoc_auroc_per_drug": 0.92,
+    "assoc_auroc_strat": 0.78,
+}
+
+
+def _folds(run: Path) -> dict[int, dict]:
+    return {int(p.parent.name.split("_")[1]): json.loads(p.read_text()) for p in run.glob("folds/fold_*/info.json")}
+
+
+def report(run: Path, reference: str, method: str = "graph") -> str:
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    df = pd.read_csv(run / "metrics.csv")
+    k = int(cfg["protocol"]["folds"])
+    methods = list(dict.fromkeys(df["method"]))
+    prov = (
+        json.loads((run / "provenance.json").read_text())["invocations"] if (run / "provenance.json").is_file() else []
+    )
+    code = "; ".join(dict.fromkeys(describe(r) for r in prov if r["folds"])) or "not recorded"
+    n = df["fold"].nunique()
+    lines = [
+        f"# {cfg['name']}: {n} folds ({cfg['protocol']['repeats']} x {k}), the reading",
+        "",
+        "Config: [`config.yaml`](config.yaml); folds: [`folds.json`](folds.json); "
+        "per fold: [`metrics.csv`](metrics.csv);",
+        f"generated summary: [`summary.md`](summary.md). Code: {code}.",
+        "",
+        "## Every method (mean ± sd over folds)",
+        "",
+        "| method | " + " | ".join(label for _, label in METRICS) + " |",
+        "|---|" + "---|" * len(METRICS),
+    ]
+    for m in methods:
+        sub = df[df["method"] == m]
+        lines.append(
+            f"| {m} | " + " | ".join(f"{sub[c].mean():.3f} ± {sub[c].std(ddof=1):.3f}" for c, _ in METRICS) + " |"
+        )
+    lines += ["", f"## {method} against every other method, paired by fold", ""]
+    lines += ["| vs | " + " | ".join(label for _, label in METRICS) + " |", "|---|" + "---|" * len(METRICS)]
+    for m in [x for x in methods if x != method]:
+        lines.append(f"| {m} | " + " | ".join(paired(df, method, m, c, k).cell() for c, _ in METRICS) + " |")
+    lines += ["", TEST_NOTE, ""]
+    if method in methods and reference in methods:
+        lines += targets_section(df, method, reference, k)
+        lines += worst_folds(df, method, reference)
+        lines += ["![per-fold differences](delta_per_fold.png)", ""]
+    lines += choices_section(run, cfg)
+    return "\n".join(lines) + "\n"
+
+
+def targets_section(df: pd.DataFrame, method: str, reference: str, k: int) -> list[str]:
+    g = df[df["method"] == method]
+    lines = ["## Targets of issue 22", "", "| target | reached | value |", "|---|---|---|"]
+    for c, t in TARGETS.items():
+        v = g[c].mean()
+        lines.append(f"| {c} ≥ {t} | {'yes' if v >= t else 'no'} | {v:.3f} |")
+    d = df.pivot(index="fold", columns="method", values="dsf_scc")
+    worst = float((d[method] - d[reference]).min())
+    lines.append(
+        f"| no fold more than 0.02 SCC below {reference} | {'yes' if worst >= -0.02 else 'no'} | worst {worst:+.3f} |"
+    )
+    for c, label in METRICS[:5]:
+        t = paired(df, method, reference, c, k)
+        need = "ahead, p < 0.05" if c in ("dsf_scc", "assoc_auroc_per_drug") else "at least level"
+        ok = (t.delta > 0 and t.p < 0.05) if need.startswith("ahead") else t.delta >= -0.001
+        lines.append(f"| {label}: {need} vs {reference} | {'yes' if ok else 'no'} | {t.delta:+.3f}, p={t.p:.3g} |")
+    return lines + [""]
+
+
+def worst_folds(df: pd.DataFrame, method: str, reference: str, n: int = 5) -> list[str]:
+    d = df.pivot(index="fold", columns="method", values="dsf_scc")
+    delta = (d[method] - d[reference]).sort_values()
+    lines = [f"## Folds where {method} trails {reference} most (DSF SCC)", "", "| fold | Δ SCC | " + reference + " |"]
+    lines.append("|---|---|---|")
+    lines += [f"| {f} | {v:+.3f} | {d.loc[f, reference]:.3f} |" for f, v in delta.head(n).items()]
+    lines += [
+        "",
+        f"Median Δ {delta.median():+.3f}; folds won {(delta > 0).sum()}/{len(delta)}; "
+        f"ties (|Δ| < 1e-4) {(delta.abs() < 1e-4).sum()}.",
+        "",
+    ]
+    return lines
+
+
+def choices_section(run: Path, cfg: dict) -> list[str]:
+    infos = _folds(run)
+    lines = ["## What nested selection chose (per fold, on validation drugs)", ""]
+    knobs: dict[str, Counter] = {}
+    for info in infos.values():
+        for name, sel in (info.get("baseline_selection") or {}).items():
+            for key, value in sel["chosen"].items():
+                knobs.setdefault(f"{name}.{key}", Counter())[value] += 1
+    lines += [f"- {key}: {dict(c.most_common())}" for key, c in sorted(knobs.items())]
+    corr: dict[str, Counter] = {}
+    epochs = Counter()
+    for info in infos.values():
+        g = info.get("graph") or {}
+        epochs["prior kept (epoch 0)" if g.get("best_epoch") == 0 else "trained epoch"] += 1
+        for head, ch in ((g.get("correction") or {}).get("chosen") or {}).items():
+            corr.setdefault(head, Counter())[f"{ch['scale']:g}{' centred' if ch['centre'] else ''}"] += 1
+    if corr:
+        lines += ["", "Share of the learned correction kept, per head (folds):", ""]
+        lines += [f"- {head}: {dict(c.most_common())}" for head, c in corr.items()]
+    if epochs:
+        lines += [
+            "",
+            f"Early stopping: {dict(epochs)}; "
+            f"best epochs {sorted(i['graph']['best_epoch'] for i in infos.values() if 'graph' in i)}.",
+        ]
+    secs = [i["graph"]["seconds"] for i in infos.values() if "graph" in i]
+    if secs:
+        lines += [f"Graph training per fold: {np.mean(secs):.0f} s on average (one thread)."]
+    return lines + [""]
+
+
+def delta_plot(run: Path, method: str, reference: str, path: Path) -> None:
+    """Per fold, method minus reference on DSF SCC and per-drug association AUROC, bars coloured by
+    repeat, with the ±0.02 band of issue 22."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = pd.read_csv(run / "metrics.csv")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), sharex=True)
+    for ax, metric in zip(axes, ("dsf_scc", "assoc_auroc_per_drug")):
+        wide = df.pivot(index="fold", columns="method", values=metric)
+        delta = wide[method] - wide[reference]
+        repeat = df.drop_duplicates("fold").set_index("fold")["repeat"].reindex(delta.index)
+        ax.bar(delta.index, delta, color=[f"C{int(r)}" for r in repeat])
+        ax.axhline(0, c="grey", lw=0.8)
+        ax.axhspan(-0.02, 0.02, color="grey", alpha=0.1)
+        ax.set(title=f"{method} − {reference}: {metric}", xlabel="fold (colour: repeat)")
+    write_with_fig(fig, path)
+
+
+def write_with_fig(fig, path: Path) -> None:
+    from llmpredgraph.atomic import write_with
+
+    write_with(path, lambda p: fig.savefig(p, dpi=110, bbox_inches="tight", format="png"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("run", type=Path)
+    ap.add_argument("--reference", default="knn_offset_combined")
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    write_text(a.out, report(a.run, a.reference))
+    delta_plot(a.run, "graph", a.reference, a.out.parent / "delta_per_fold.png")
+    print(f"wrote {a.out} and {a.out.parent / 'delta_per_fold.png'}")
+
+
+if __name__ == "__main__":
+    main()
