@@ -232,6 +232,11 @@ class Config(Strict):
                 f"model.prior.tuned_by names {tuner!r}, which is not in baselines; add it to baselines "
                 "(its knobs are chosen there) or set model.prior.tuned_by: null"
             )
+        if self.protocol.kind == "warm" and any(self.model.correction_centring):
+            raise ValueError(
+                "model.correction_centring removes a drug's mean correction over all its side effects, which "
+                "warm validation does not score; set model.correction_centring: [false] for the warm protocol"
+            )
         if any(a < 0 for a in self.model.correction_scales):
             raise ValueError("model.correction_scales must be shares >= 0; e.g. [1.0, 0.5, 0.0]")
         for name, grid in self.selection.baselines.items():

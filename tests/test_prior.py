@@ -85,6 +85,8 @@ def test_tuned_prior_takes_the_baselines_choice():
     assert tuned_prior(cfg, {}) is cfg
     with pytest.raises(Exception, match="not in baselines"):
         load_config("configs/cold.yaml", ["baselines=[se_mean]", "selection.baselines={}"])
+    with pytest.raises(Exception, match="correction_centring"):
+        load_config("configs/warm.yaml", ["model.correction_centring=[false, true]"])
 
 
 def test_choose_correction_picks_per_head_on_validation():
