@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from llmpredgraph.config import Config
@@ -83,3 +84,21 @@ def test_every_conv_type_runs(bench):
         model = build_model(cfg, 8, 8, bench.n_side_effects)
         out = model(builder.build(np.arange(12), np.arange(12, 20)), torch.arange(12, 20), torch.arange(8))
         assert out["dsf"].shape == (8,)
+
+
+def test_factorised_rows_equal_the_pairwise_decoder():
+    """learned_rows (first layer split into drug, side-effect, product and pair parts) gives the
+    pairwise decoder's outputs on every (drug, side effect) pair, with and without pair features."""
+    torch.manual_seed(0)
+    m, s, nd, pd = 3, 5, 4, 2
+    h_d, h_s = torch.randn(m, nd), torch.randn(s, nd)
+    d, j = torch.arange(m).repeat_interleave(s), torch.arange(s).repeat(m)
+    pair = PairFeatures(torch.randn(m * s, pd - 1), assoc_prior=torch.rand(m * s))
+    for dec, p in ((EdgeDecoder(nd, pd, hidden=6, prior=True), pair), (EdgeDecoder(nd, 0, hidden=6), None)):
+        dec.eval()
+        want = dec.learned(h_d[d], h_s[j], p)
+        got = dec.learned_rows(h_d, h_s, p)
+        assert got.shape == (m * s, 3)
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="15 rows"):  # a short pair block is refused, not broadcast
+        EdgeDecoder(nd, pd, hidden=6).learned_rows(h_d, h_s, pair.rows(slice(0, s)))

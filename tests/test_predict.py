@@ -178,3 +178,22 @@ def test_train_hold_out_leaves_drugs_and_their_twins_out(tmp_path, bench):
         "train", "--config", str(cfg), "--protocol", "warm", "--out", str(tmp_path / "w"), "--hold-out", "drug07"
     )
     assert warm.exit_code != 0 and "--hold-out leaves drugs out of a cold model" in warm.output
+
+
+def test_new_molecules_score_as_the_pairwise_decoder_would(model_dir, monkeypatch):
+    """predict_molecules decodes whole rows through the factorised first layer; swapping in the
+    pairwise path (what the benchmark folds use) gives the same scores to float tolerance."""
+    from llmpredgraph.pipeline.pipeline import Pipeline
+
+    pipe = Pipeline.load(model_dir)
+    smiles = ["CC(C)Cc1ccc(cc1)C(C)C(=O)O", "CN1CCC[C@H]1c1cccnc1", "OC(=O)c1ccccc1O"]
+    fast = pipe.predict_molecules(smiles)
+
+    def pairwise(self, support, query, rows, builder, chunk=200_000):
+        return {k: v.ravel() for k, v in self.predict_matrix(support, query, rows, builder=builder).items()}
+
+    monkeypatch.setattr(Pipeline, "_predict_rows", pairwise)
+    slow = pipe.predict_molecules(smiles)
+    for k in ("assoc", "dsf", "dshf"):
+        assert fast[k].shape == (3, pipe.support.n_side_effects)
+        np.testing.assert_allclose(fast[k], slow[k], rtol=1e-5, atol=1e-6)

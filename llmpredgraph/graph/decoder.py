@@ -90,6 +90,26 @@ class EdgeDecoder(nn.Module):
             parts.append(pair.matrix())
         return self.heads(self.mlp(torch.cat(parts, dim=-1)))
 
+    def learned_rows(self, h_drug: torch.Tensor, h_se: torch.Tensor, pair: PairFeatures | None = None) -> torch.Tensor:
+        """`learned` for whole rows: every side effect of each drug, without building the pair inputs.
+
+        h_drug: [m, node_dim]; h_se: [s, node_dim]; pair: m * s rows, drug-major (row i * s + j is
+        drug i with side effect j). Returns [m * s, 3], equal to `learned` on the repeated pairs to
+        float tolerance. The first layer splits as
+            W [h_d, h_s, h_d * h_s, p] + b = (W_d h_d + b) + W_s h_s + W_x (h_d * h_s) + W_p p,
+        so the drug part is computed once per drug and the side-effect part once per call."""
+        m, s, nd = h_drug.shape[0], h_se.shape[0], h_drug.shape[1]
+        first = self.mlp[0]
+        W = first.weight
+        pre = torch.matmul(h_se, (W[None, :, 2 * nd : 3 * nd] * h_drug[:, None, :]).transpose(1, 2))  # [m, s, hidden]
+        pre += (h_drug @ W[:, :nd].T + first.bias)[:, None, :]
+        pre += (h_se @ W[:, nd : 2 * nd].T)[None, :, :]
+        if self.pair_dim:
+            if pair is None or pair.dim != self.pair_dim or len(pair) != m * s:
+                raise ValueError(f"decoder expects {m * s} rows of {self.pair_dim} pair features")
+            pre += (pair.matrix() @ W[:, 3 * nd :].T).view(m, s, -1)
+        return self.heads(self.mlp[1:](pre.view(m * s, -1)))
+
     def forward(
         self,
         h_drug: torch.Tensor,
