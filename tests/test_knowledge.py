@@ -242,3 +242,15 @@ def test_model_with_knowledge_nodes_trains_saves_and_uses_given_knowledge(tmp_pa
     plain = pipe.predict_molecules(["c1ccccc1O"])
     known = pipe.predict_molecules(["c1ccccc1O"], ([atc_classes("B01AA01")], [["target:P100000"]]))
     assert not np.allclose(plain["dsf"], known["dsf"])  # messages reach it through its class and target
+
+
+def test_protein_table_groups_entries_and_filters_ids(tmp_path):
+    from llmpredgraph.data.knowledge import protein_table
+
+    f = tmp_path / "proteins.tsv"
+    f.write_text(
+        "drugbank_id\tcategory\tuniprot_id\n"
+        "DB1\ttarget\tP2\nDB1\tenzyme\tP1\nDB1\ttarget\tP2\nDB1\tcarrier\t\nDB2\ttarget\tP9\n"
+    )
+    assert protein_table(f) == {"DB1": ["enzyme:P1", "target:P2"], "DB2": ["target:P9"]}
+    assert protein_table(f, ["DB2", "DB7"]) == {"DB2": ["target:P9"]}

@@ -28,11 +28,17 @@ def read_atc_names(path: str | Path) -> dict[str, str]:
     return dict(zip(t["atc_code"][::-1], t["atc_name"][::-1]))
 
 
-def protein_table(path: str | Path) -> dict[str, list[str]]:
-    """drugbank_id -> sorted 'category:uniprot' entries (target, enzyme, carrier, transporter)."""
+def protein_table(path: str | Path, ids: list[str] | None = None) -> dict[str, list[str]]:
+    """drugbank_id -> sorted 'category:uniprot' entries (target, enzyme, carrier, transporter); with
+    ids, those drugs only. One vectorised pass (a per-drug groupby took 4 s of every `predict`)."""
     t = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     t = t[t["uniprot_id"] != ""]
-    return {db: sorted(set(g["category"] + ":" + g["uniprot_id"])) for db, g in t.groupby("drugbank_id")}
+    if ids is not None:
+        t = t[t["drugbank_id"].isin(set(ids))]
+    out: dict[str, set[str]] = {}
+    for db, entry in zip(t["drugbank_id"], t["category"] + ":" + t["uniprot_id"]):
+        out.setdefault(db, set()).add(entry)
+    return {db: sorted(v) for db, v in out.items()}
 
 
 def targets_of(proteins: str) -> list[str]:

@@ -121,7 +121,7 @@ def attach_drugbank(mols: list[Molecule], folder: str | Path) -> list[Molecule]:
     std = [standardise(m.smiles) for m in todo]
     heavy = [Chem.MolFromSmiles(m.smiles).GetNumHeavyAtoms() for m in todo]
     hits = db.match([m.name for m in todo], [""] * len(todo), [s.inchikey if s else "" for s in std], heavy)
-    prot = protein_table(folder / "proteins.tsv")
+    prot = protein_table(folder / "proteins.tsv", [i for i in hits["drugbank_id"] if i])
     for m, (db_id, how) in zip(todo, zip(hits["drugbank_id"], hits["match"])):
         if db_id:
             entry = db.drugs.loc[db_id]
