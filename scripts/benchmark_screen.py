@@ -26,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).parent / "llmpredgraph")
 BAD = "C1CC(not a molecule"
+STAGES = ["standardise", "encode", "neighbours", "graph", "decode", "rank", "write"]
 
 
 def write_library(path: Path, smiles: list[str], bad_every: int) -> int:
@@ -59,7 +60,50 @@ def timed_screen(model: str, library: Path, out: Path, extra: list[str]) -> dict
         "screen_s": summary["seconds"],
         "molecules_per_s": summary["scored_per_second_this_run"],
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "stage_seconds": summary.get("stage_seconds") or {},
     }
+
+
+def decoder_paths(model: str, m: int = 1000, repeats: int = 3) -> dict:
+    """Decoder over m molecules x every side effect: the pairwise path (one input vector per pair, in
+    200k-pair chunks) against the factorised one `predict_molecules` uses; best of `repeats`."""
+    import torch
+
+    from llmpredgraph.graph.model import LinkModel
+    from llmpredgraph.graph.pair_features import PairFeatures
+
+    model_, _ = LinkModel.load(Path(model) / "model.pt")
+    dec = model_.decoder.eval()
+    g = torch.Generator().manual_seed(0)
+    nd, s = dec.settings["node_dim"], len(json.loads((Path(model) / "names.json").read_text())["side_effects"])
+    hd, hs = torch.randn(m, nd, generator=g), torch.randn(s, nd, generator=g)
+    cols = dec.pair_dim - 3 if dec.prior else dec.pair_dim
+    u = lambda: torch.rand(m * s, generator=g)  # noqa: E731
+    pair = PairFeatures(torch.randn(m * s, cols, generator=g), u(), u(), u()) if dec.pair_dim else None
+    d, j = torch.arange(m).repeat_interleave(s), torch.arange(s).repeat(m)
+    step, chunk = max(1, 8192 // s), 200_000
+
+    def pairwise():
+        cut = lambda i: pair.rows(slice(i, i + chunk)) if pair is not None else None  # noqa: E731
+        return torch.cat(
+            [dec.learned(hd[d[i : i + chunk]], hs[j[i : i + chunk]], cut(i)) for i in range(0, m * s, chunk)]
+        )
+
+    def factorised():
+        cut = lambda i: pair.rows(slice(i * s, (i + step) * s)) if pair is not None else None  # noqa: E731
+        return torch.cat([dec.learned_rows(hd[i : i + step], hs, cut(i)) for i in range(0, m, step)])
+
+    out = {"molecules": m, "side_effects": s}
+    with torch.inference_mode():
+        for name, f in (("pairwise", pairwise), ("factorised", factorised)):
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                z = f()
+                times.append(time.perf_counter() - t0)
+            out[f"{name}_s"], out[f"{name}_z"] = round(min(times), 3), z
+    out["max_abs_diff"] = float((out.pop("pairwise_z") - out.pop("factorised_z")).abs().max())
+    return out
 
 
 def faiss_vs_exact(model: str, smiles: list[str], k_top: int = 20) -> dict:
@@ -123,6 +167,7 @@ def main(model, n, small, bad_every, compare, out):
         },
         "model": model,
         "faiss_vs_exact": faiss_vs_exact(model, smiles[:compare]),
+        "decoder": decoder_paths(model),
     }
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -153,6 +198,26 @@ def render(r: dict) -> str:
             f"| {name} | {x['rows']} | {x['scored']} | {x['rejected']} ({x['rejects_files']}) | "
             f"{x['molecules_per_s']} | {x['process_wall_s']} | {x['peak_rss_mb']} |"
         )
+    stages = sorted({k for x in (s, big) for k in x.get("stage_seconds", {})}, key=STAGES.index)
+    if stages:
+        lines += [
+            "",
+            "Where the time goes (seconds per 1,000 molecules scored, from each run's `summary.json`):",
+            "",
+            "| stage | " + " | ".join(f"{name} (s / 1,000)" for name in ("small", "large")) + " | share (large) |",
+            "|---|---|---|---|",
+        ]
+        total = sum(big["stage_seconds"].values()) or 1.0
+        for k in stages:
+            per = [x["stage_seconds"].get(k, 0.0) / x["scored"] * 1000 for x in (s, big)]
+            lines.append(f"| {k} | {per[0]:.3f} | {per[1]:.3f} | {big['stage_seconds'].get(k, 0.0) / total:.0%} |")
+    dc = r["decoder"]
+    lines += [
+        "",
+        f"Decoder alone, {dc['molecules']} molecules x {dc['side_effects']} side effects (random inputs, best of 3): "
+        f"pairwise {dc['pairwise_s']} s, factorised {dc['factorised_s']} s "
+        f"({dc['pairwise_s'] / dc['factorised_s']:.1f}x), largest difference {dc['max_abs_diff']:.1g}.",
+    ]
     lines += [
         "",
         "Peak RSS is each screen process's own maximum resident set (model loading included); equal rows",

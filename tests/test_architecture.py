@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1] / "llmpredgraph"
 # Lowest first. A module may import its own package or a package of a strictly lower layer;
 # packages that share a layer stay independent of each other.
 LAYERS = [
-    {"__init__", "errors", "paths", "atomic", "units", "runtime", "progress"},
+    {"__init__", "errors", "paths", "atomic", "units", "runtime", "progress", "stages"},
     {"config", "devices", "provenance"},
     {"data"},
     {"encoders", "metrics"},

@@ -183,16 +183,18 @@ def test_train_hold_out_leaves_drugs_and_their_twins_out(tmp_path, bench):
 def test_new_molecules_score_as_the_pairwise_decoder_would(model_dir, monkeypatch):
     """predict_molecules decodes whole rows through the factorised first layer; swapping in the
     pairwise path (what the benchmark folds use) gives the same scores to float tolerance."""
+    from llmpredgraph.pipeline import molecules
     from llmpredgraph.pipeline.pipeline import Pipeline
 
     pipe = Pipeline.load(model_dir)
     smiles = ["CC(C)Cc1ccc(cc1)C(C)C(=O)O", "CN1CCC[C@H]1c1cccnc1", "OC(=O)c1ccccc1O"]
     fast = pipe.predict_molecules(smiles)
+    assert {"standardise", "encode", "neighbours", "graph", "decode"} <= set(pipe.stages.as_dict())
 
-    def pairwise(self, support, query, rows, builder, chunk=200_000):
-        return {k: v.ravel() for k, v in self.predict_matrix(support, query, rows, builder=builder).items()}
+    def pairwise(pipe, support, query, rows, builder, chunk=200_000):
+        return {k: v.ravel() for k, v in pipe.predict_matrix(support, query, rows, builder=builder).items()}
 
-    monkeypatch.setattr(Pipeline, "_predict_rows", pairwise)
+    monkeypatch.setattr(molecules, "decode_rows", pairwise)
     slow = pipe.predict_molecules(smiles)
     for k in ("assoc", "dsf", "dshf"):
         assert fast[k].shape == (3, pipe.support.n_side_effects)

@@ -92,6 +92,10 @@ def test_screen_end_to_end_rejects_and_matches_predict(model_dir, tmp_path):
     np.testing.assert_allclose(got["expected_class"], want["expected_class"], atol=1e-3)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scored"] == 5 and summary["rejected"] == 2 and summary["parts_resumed"] == 0
+    # every stage of the local run is timed, and the stages add up to no more than the run
+    stages = summary["stage_seconds"]
+    assert set(stages) == {"standardise", "encode", "neighbours", "graph", "decode", "rank", "write"}
+    assert all(v >= 0 for v in stages.values()) and sum(stages.values()) <= summary["seconds"]
 
 
 def test_screen_resumes_and_refuses_other_settings(model_dir, tmp_path):

@@ -18,13 +18,14 @@ import yaml
 from .. import __version__
 from ..atomic import atomic_path
 from ..config import Config, from_dict
-from ..data.smiles import require_valid
 from ..errors import UserError
 from ..graph.build import GraphBuilder
 from ..graph.edges import drug_similarity, tanimoto_matrix
 from ..graph.model import LinkModel, build_model
+from ..stages import Stages
 from .features import NodeFeatures
 from .knowledge import DrugKnowledge
+from .molecules import score_molecules
 from .support import SupportData
 from .tower import DrugTower
 from .training import Sampler, Validator, choose_correction, fit_model
@@ -41,7 +42,7 @@ class Pipeline:
         self.cfg, self.features, self.support = cfg, features, support
         g = cfg.graph
         self.kgraph = support.knowledge.graph() if support.knowledge and (g.atc_nodes or g.protein_nodes) else None
-        self.builder = self._builder(features.x_drug, features.S_drug, support.R)
+        self.builder = self.graph_builder(features.x_drug, features.S_drug, support.R)
         self.model = (
             model
             if model is not None
@@ -59,8 +60,10 @@ class Pipeline:
         self._encoder = None
         self._index = None  # FAISS support index, built on first use
         self._typical: np.ndarray | None = None
+        self.stages = Stages()  # seconds per stage of new-molecule scoring (screen reports them)
 
-    def _builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray, kgraph=None) -> GraphBuilder:
+    def graph_builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray, kgraph=None) -> GraphBuilder:
+        """A builder over these drug vectors, similarity and labels (new molecules appended to the support's)."""
         kgraph = kgraph if kgraph is not None else self.kgraph
         return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph, kgraph)
 
@@ -136,33 +139,9 @@ class Pipeline:
             dec.learned(h["drug"][d[i : i + chunk]], h["side_effect"][s[i : i + chunk]], cut(i))
             for i in range(0, len(d), chunk)
         ]
-        return self._heads(torch.cat(z) if z else torch.zeros(0, 3, device=dev), d, pair, chunk)
+        return self.scores_from(torch.cat(z) if z else torch.zeros(0, 3, device=dev), d, pair, chunk)
 
-    @torch.no_grad()
-    def _predict_rows(
-        self, support: np.ndarray, query: np.ndarray, rows: np.ndarray, builder: GraphBuilder, chunk: int = 200_000
-    ) -> dict[str, np.ndarray]:
-        """`predict_pairs` of whole rows through the decoder's factorised first layer (`learned_rows`):
-        the same scores to float tolerance, without building each pair's input vector."""
-        model, dev = self.model.eval(), next(self.model.parameters()).device
-        data = builder.build(support, query).to(dev)
-        h = model.node_vectors(data)
-        n_se = self.support.n_side_effects
-        r = torch.as_tensor(rows, dtype=torch.int64, device=dev)
-        d, s = r.repeat_interleave(n_se), torch.arange(n_se, device=dev).repeat(len(r))
-        pair = model.pair_features(data, d, s)
-        step = max(1, 8192 // n_se)  # drugs per decoded block: small blocks stay in cache (5x faster than 200k pairs)
-        z = [
-            model.decoder.learned_rows(
-                h["drug"][r[i : i + step]],
-                h["side_effect"],
-                pair.rows(slice(i * n_se, (i + step) * n_se)) if pair is not None else None,
-            )
-            for i in range(0, len(r), step)
-        ]
-        return self._heads(torch.cat(z) if z else torch.zeros(0, 3, device=dev), d, pair, chunk)
-
-    def _heads(self, z: torch.Tensor, d: torch.Tensor, pair, chunk: int) -> dict[str, np.ndarray]:
+    def scores_from(self, z: torch.Tensor, d: torch.Tensor, pair, chunk: int) -> dict[str, np.ndarray]:
         """Decoder outputs z [n, 3] of the pairs with drugs d [n] -> each head's scores [n] (numpy)."""
         dec = self.model.decoder
         shift = drug_means(z, d, self.support.n_side_effects) if dec.centre.any() else None
@@ -207,51 +186,7 @@ class Pipeline:
         knowledge: per molecule its ATC classes and 'category:uniprot' entries (the combined similarity
         compares them with the support drugs'; without them a molecule is compared on structure).
         texts: per molecule its drug text, for models whose drug vectors include it (add_text)."""
-        if self.cfg.protocol.kind == "warm":
-            raise UserError(
-                "this is a warm completion model: it scores benchmark drugs from their known side effects",
-                "score new molecules with a cold model (`llmpredgraph train --config configs/cold.yaml`)",
-            )
-        lm = self.features.tower.kind == "lm"
-        if self.cfg.encoders.drug.add_text and (texts is None or lm):
-            raise UserError(
-                "this model's drug vectors include drug text (encoders.drug.add_text)"
-                + (" and a tuned LM, which cannot take it for a new molecule" if lm else ", which was not given"),
-                "pass the molecule's name, --description and --atc (predict builds its text)"
-                if not lm
-                else "score new molecules with a model trained with add_text: false",
-            )
-        canon = [require_valid(s, f"molecule {i + 1}") for i, s in enumerate(smiles)]
-        enc = self.drug_encoder()
-        raw = None if lm else enc.encode(canon)
-        if self.cfg.encoders.drug.add_text:
-            raw = np.concatenate([raw, self.text_encoder().encode(list(texts))], axis=1)
-        x_new = self.features.tower.transform(raw, canon, enc)
-        n, sup = self.support.n_drugs, self.support
-        x_all = np.concatenate([self.features.x_drug, x_new]).astype(np.float32)
-        fp_new = None
-        if self.cfg.graph.knn_similarity != "embedding":
-            from ..encoders.simple import MorganEncoder
-
-            d = self.cfg.encoders.drug
-            fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
-        atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
-        if neighbours == "faiss":
-            if knowledge is not None:
-                raise UserError("FAISS neighbours compare on structure only", "use neighbours='exact' with knowledge")
-            S = self._indexed_similarity(x_new, fp_new)
-        else:
-            fp = sup.fingerprints if fp_new is None else np.concatenate([sup.fingerprints, fp_new])
-            know = sup.knowledge.extend(atc, proteins) if sup.knowledge else None
-            S = self.similarity(x_all, fp, know)
-        R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
-        kg = self.kgraph.extend(atc, proteins) if self.kgraph else None
-        builder = self._builder(x_all, S, R_all, kg)
-        query = np.arange(n, n + len(canon))
-        # new molecules take the factorised decoder (same scores to float tolerance, about half the work);
-        # benchmark folds keep the pairwise path their committed numbers were computed with
-        p = self._predict_rows(np.arange(n), query, query, builder)
-        return {k: v.reshape(len(query), -1) for k, v in p.items()}
+        return score_molecules(self, smiles, knowledge, texts, neighbours)
 
     def support_index(self):
         """FAISS index over the support drugs (built once) for new molecules, which carry no knowledge:
@@ -268,19 +203,6 @@ class Pipeline:
                 )
             self._index = SupportIndex(kind, self.features.x_drug, self.support.fingerprints)
         return self._index
-
-    def _indexed_similarity(self, x_new: np.ndarray, fp_new: np.ndarray | None) -> np.ndarray:
-        """[n + m, n + m]: the support block as trained, each new molecule's row holding only its
-        indexed neighbours (-inf elsewhere): the kNN edges' k, or more when label propagation's prior
-        reads more (model.prior.k; 0 = every support drug), which is all the graph reads."""
-        n, m = self.support.n_drugs, len(x_new)
-        prior_k = self.model.propagation.k if self.model.propagation is not None else None
-        k = n if prior_k == 0 else max(self.cfg.graph.drug_knn.k, prior_k or 0)
-        S = np.full((n + m, n + m), -np.inf, dtype=np.float32)
-        S[:n, :n] = self.features.S_drug
-        sim, idx = self.support_index().search(x_new, fp_new, k)
-        S[n + np.arange(m)[:, None], idx] = sim
-        return S
 
     def typical_rates(self, chunks: int = 10) -> np.ndarray:
         """[n_se] the mean association probability of a benchmark drug scored like a new molecule

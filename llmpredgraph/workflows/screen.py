@@ -121,6 +121,8 @@ def screen_library(
         "scored_per_second_this_run": round(scored_now / seconds, 1) if seconds > 0 else None,
         "parts_done_before": done_before,
         "executor": "local" if executor is None else executor.name,
+        # where this run's time went (local runs; Ray workers time their own chunks)
+        "stage_seconds": pipe.stages.as_dict() if executor is None or executor.name != "ray" else None,
         "settings": asdict(settings),
     }
     write_json(out / "summary.json", summary)

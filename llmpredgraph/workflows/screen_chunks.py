@@ -100,14 +100,17 @@ class ChunkScorer:
     def __call__(self, i: int, chunk: pd.DataFrame) -> tuple[int, int]:
         """Score chunk `i` (columns row, name, smiles); returns (scored, rejected)."""
         part, rejects = self.paths(i)
-        se_names = self.pipe.support.se_names
-        mols, bad = split_valid(chunk)
+        se_names, stage = self.pipe.support.se_names, self.pipe.stages
+        with stage("standardise"):
+            mols, bad = split_valid(chunk)
         if len(bad):
             write_with(rejects, lambda p, b=bad: b.to_csv(p, index=False))
-        if len(mols):
+        if len(mols):  # its stages: standardise, encode, neighbours, graph, decode
             p = self.pipe.predict_molecules(mols["smiles"].tolist(), neighbours=self.s.neighbours)
         else:  # every row rejected: an empty part still marks the chunk done
             p = {k: np.zeros((0, len(se_names)), np.float32) for k in ("assoc", "dsf", "dshf")}
-        table = long_table(mols, se_names, p, self.base, self.s.rank, self.s.top)
-        write_with(part, lambda p, t=table: t.to_parquet(p, index=False))  # last: marks the part done
+        with stage("rank"):
+            table = long_table(mols, se_names, p, self.base, self.s.rank, self.s.top)
+        with stage("write"):
+            write_with(part, lambda p, t=table: t.to_parquet(p, index=False))  # last: marks the part done
         return len(mols), len(bad)

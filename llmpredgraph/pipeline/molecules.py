@@ -1,0 +1,117 @@
+"""New molecules: standardised, embedded, linked to the support drugs (densely or through the FAISS
+index) and decoded row by row through the factorised decoder. `predict` and `screen` both come here.
+Each function takes the fitted `Pipeline` as `pipe` (not imported here: the pipeline imports this)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data.smiles import require_valid
+from ..errors import UserError
+from ..graph.build import GraphBuilder
+
+
+def score_molecules(
+    pipe,
+    smiles: list[str],
+    knowledge: tuple[list[list[str]], list[list[str]]] | None = None,
+    texts: list[str] | None = None,
+    neighbours: str = "exact",
+) -> dict[str, np.ndarray]:
+    """`Pipeline.predict_molecules` (see there): standardise, encode, link, decode; each step timed
+    in `pipe.stages`."""
+    if pipe.cfg.protocol.kind == "warm":
+        raise UserError(
+            "this is a warm completion model: it scores benchmark drugs from their known side effects",
+            "score new molecules with a cold model (`llmpredgraph train --config configs/cold.yaml`)",
+        )
+    lm = pipe.features.tower.kind == "lm"
+    if pipe.cfg.encoders.drug.add_text and (texts is None or lm):
+        raise UserError(
+            "this model's drug vectors include drug text (encoders.drug.add_text)"
+            + (" and a tuned LM, which cannot take it for a new molecule" if lm else ", which was not given"),
+            "pass the molecule's name, --description and --atc (predict builds its text)"
+            if not lm
+            else "score new molecules with a model trained with add_text: false",
+        )
+    with pipe.stages("standardise"):
+        canon = [require_valid(s, f"molecule {i + 1}") for i, s in enumerate(smiles)]
+    with pipe.stages("encode"):
+        enc = pipe.drug_encoder()
+        raw = None if lm else enc.encode(canon)
+        if pipe.cfg.encoders.drug.add_text:
+            raw = np.concatenate([raw, pipe.text_encoder().encode(list(texts))], axis=1)
+        x_new = pipe.features.tower.transform(raw, canon, enc)
+    with pipe.stages("neighbours"):  # fingerprints, similarity to the support drugs, the graph builder
+        n, sup = pipe.support.n_drugs, pipe.support
+        x_all = np.concatenate([pipe.features.x_drug, x_new]).astype(np.float32)
+        fp_new = None
+        if pipe.cfg.graph.knn_similarity != "embedding":
+            from ..encoders.simple import MorganEncoder
+
+            d = pipe.cfg.encoders.drug
+            fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
+        atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
+        if neighbours == "faiss":
+            if knowledge is not None:
+                raise UserError("FAISS neighbours compare on structure only", "use neighbours='exact' with knowledge")
+            S = indexed_similarity(pipe, x_new, fp_new)
+        else:
+            fp = sup.fingerprints if fp_new is None else np.concatenate([sup.fingerprints, fp_new])
+            know = sup.knowledge.extend(atc, proteins) if sup.knowledge else None
+            S = pipe.similarity(x_all, fp, know)
+        R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
+        kg = pipe.kgraph.extend(atc, proteins) if pipe.kgraph else None
+        builder = pipe.graph_builder(x_all, S, R_all, kg)
+    query = np.arange(n, n + len(canon))
+    # new molecules take the factorised decoder (same scores to float tolerance, a fifth of the time);
+    # benchmark folds keep the pairwise path their committed numbers were computed with
+    p = decode_rows(pipe, np.arange(n), query, query, builder)
+    return {k: v.reshape(len(query), -1) for k, v in p.items()}
+
+
+def indexed_similarity(pipe, x_new: np.ndarray, fp_new: np.ndarray | None) -> np.ndarray:
+    """[n + m, n + m]: the support block as trained, each new molecule's row holding only its
+    indexed neighbours (-inf elsewhere): the kNN edges' k, or more when label propagation's prior
+    reads more (model.prior.k; 0 = every support drug), which is all the graph reads."""
+    n, m = pipe.support.n_drugs, len(x_new)
+    prior_k = pipe.model.propagation.k if pipe.model.propagation is not None else None
+    k = n if prior_k == 0 else max(pipe.cfg.graph.drug_knn.k, prior_k or 0)
+    S = np.full((n + m, n + m), -np.inf, dtype=np.float32)
+    S[:n, :n] = pipe.features.S_drug
+    sim, idx = pipe.support_index().search(x_new, fp_new, k)
+    S[n + np.arange(m)[:, None], idx] = sim
+    return S
+
+
+@torch.no_grad()
+def decode_rows(
+    pipe,
+    support: np.ndarray,
+    query: np.ndarray,
+    rows: np.ndarray,
+    builder: GraphBuilder,
+    chunk: int = 200_000,
+) -> dict[str, np.ndarray]:
+    """`predict_pairs` of whole rows through the decoder's factorised first layer (`learned_rows`):
+    the same scores to float tolerance, without building each pair's input vector."""
+    model, dev = pipe.model.eval(), next(pipe.model.parameters()).device
+    n_se = pipe.support.n_side_effects
+    with pipe.stages("graph"):
+        data = builder.build(support, query).to(dev)
+        h = model.node_vectors(data)
+        r = torch.as_tensor(rows, dtype=torch.int64, device=dev)
+        d, s = r.repeat_interleave(n_se), torch.arange(n_se, device=dev).repeat(len(r))
+        pair = model.pair_features(data, d, s)
+    step = max(1, 8192 // n_se)  # drugs per decoded block: small blocks stay in cache (5x faster than 200k pairs)
+    with pipe.stages("decode"):
+        z = [
+            model.decoder.learned_rows(
+                h["drug"][r[i : i + step]],
+                h["side_effect"],
+                pair.rows(slice(i * n_se, (i + step) * n_se)) if pair is not None else None,
+            )
+            for i in range(0, len(r), step)
+        ]
+        return pipe.scores_from(torch.cat(z) if z else torch.zeros(0, 3, device=dev), d, pair, chunk)
