@@ -29,8 +29,13 @@ class Standardised:
     scaffold: str
 
 
+_UNCHARGER: list = []  # built once per process: constructing one costs more than using it
+
+
 def _clean(mol: Chem.Mol) -> Chem.Mol:
-    return rdMolStandardize.Uncharger().uncharge(mol)
+    if not _UNCHARGER:
+        _UNCHARGER.append(rdMolStandardize.Uncharger())
+    return _UNCHARGER[0].uncharge(mol)
 
 
 def skeleton_key(mol: Chem.Mol) -> str:
@@ -107,5 +112,6 @@ def screening_smiles(smiles: str) -> str:
         raise ValueError(f"invalid SMILES {smiles.strip()!r} (RDKit cannot parse it)")
     if mol.GetNumHeavyAtoms() == 0:
         raise ValueError("no heavy atoms")
-    main = max(Chem.GetMolFrags(mol, asMols=True), key=lambda f: f.GetNumHeavyAtoms())
-    return Chem.MolToSmiles(_clean(main))
+    if "." in smiles:  # several fragments: keep the largest
+        mol = max(Chem.GetMolFrags(mol, asMols=True), key=lambda f: f.GetNumHeavyAtoms())
+    return Chem.MolToSmiles(_clean(mol))
