@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .graph.offsets import neighbour_offsets, ridge_bias
+from .graph.offsets import offset_residuals, read_offsets, ridge_bias
 from .units import is_high
 
 
@@ -113,18 +113,26 @@ def knn_offset(
     lam: float = 20.0,
     shrink: float = 1.0,
     power: float = 1.0,
+    cache: dict | None = None,
     **_,
 ) -> dict[str, np.ndarray]:
     """mu + b_se + the neighbours' mean drug offset + their shrunk mean residual on the side effect,
     the neighbours being the k most similar training drugs (k = 0: all) weighted by similarity ** power
     (`neighbour_weights`). The bias model is fitted on training rows only; DSHF is the same model on
-    the high-frequency indicator; association is the neighbours' weighted share with the side effect."""
-    R_tr = R[train_idx].astype(float)
-    known = R_tr > 0
+    the high-frequency indicator; association is the neighbours' weighted share with the side effect.
+    cache: a dict shared by calls on the same R and train_idx only (one fold's knob grid): the bias
+    fits are kept per lam, the same numbers without refitting them for every neighbour setting."""
+    memo = cache if cache is not None else {}
+    if "rows" not in memo:
+        R_tr = R[train_idx].astype(float)
+        memo["rows"] = (R_tr > 0, {"dsf": R_tr, "dshf": is_high(R_tr).astype(float)})
+    known, Ys = memo["rows"]
     L = neighbour_weights(similarity, train_idx, query_idx, k, power)
     out = {}
-    for key, Y in (("dsf", R_tr), ("dshf", is_high(R_tr).astype(float))):
-        mu, _, bs, nb_off, res = neighbour_offsets(_t(Y), _t(known), _t(L), lam, shrink)
+    for key, Y in Ys.items():
+        if (key, lam) not in memo:
+            memo[(key, lam)] = offset_residuals(_t(Y), _t(known), lam)
+        mu, _, bs, nb_off, res = read_offsets(memo[(key, lam)], _t(L), shrink)
         out[key] = (mu + bs[None, :] + nb_off[:, None] + res).numpy()
     out["dshf"] = out["dshf"].clip(0, 1)
     out["assoc"] = L @ known
@@ -150,11 +158,18 @@ def run_baseline(
     name: str, R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, inputs, **knobs
 ) -> dict[str, np.ndarray]:
     """Score matrices of baseline `name`; neighbour baselines rank by `inputs.similarity(weights)`
-    (Tanimoto, or the combined structure/ATC/target similarity for knn_offset_combined)."""
+    (Tanimoto, or the combined structure/ATC/target similarity for knn_offset_combined). A `cache`
+    knob (a dict) shared by the calls of one fold's knob grid keeps work that the knobs do not change."""
     if name in SIMILARITY:
         weights = dict(SIMILARITY[name])
         for channel in ("atc", "target"):
             if f"w_{channel}" in knobs:
                 weights[channel] = float(knobs.pop(f"w_{channel}"))
-        knobs["similarity"] = inputs.similarity(weights)
+        memo, key = knobs.get("cache"), ("similarity", *sorted(weights.items()))
+        if memo is not None and key in memo:
+            knobs["similarity"] = memo[key]
+        else:
+            knobs["similarity"] = inputs.similarity(weights)
+            if memo is not None:  # a knob grid: each channel weighting is built once
+                memo[key] = knobs["similarity"]
     return BASELINES[name](R, train_idx, query_idx, **knobs)

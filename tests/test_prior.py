@@ -133,3 +133,26 @@ def test_centring_removes_each_drugs_mean_correction():
         dec.combine(z, pair)
     # dsf: drug 5's corrections -1, +1 keep their spread around the prior class 3 (logit 0)
     assert math.isclose(float(out["dsf"][2]), 1 + 4 / (1 + math.e), abs_tol=1e-5)
+
+
+def test_knob_grid_cache_gives_the_same_numbers_and_is_filled_once_per_lam():
+    """A grid sharing one cache (bias fits per lam, the labels of the fit rows) returns exactly what
+    fresh calls return, in any order of the grid."""
+    rng = np.random.default_rng(0)
+    R = rng.integers(0, 6, size=(12, 7)) * (rng.random((12, 7)) < 0.5)
+    S = rng.random((12, 12))
+    S = (S + S.T) / 2
+    train, query = np.arange(9), np.arange(9, 12)
+    grid = [
+        dict(k=k, lam=lam, shrink=sh, power=p)
+        for lam in (1.0, 5.0)
+        for k in (2, 0)
+        for sh in (1.0, 3.0)
+        for p in (1, 2)
+    ]
+    cache: dict = {}
+    for g in grid[::-1] + grid:
+        got = knn_offset(R, train, query, S, cache=cache, **g)
+        want = knn_offset(R, train, query, S, **g)
+        assert all(np.array_equal(got[h], want[h]) for h in ("dsf", "dshf", "assoc")), g
+    assert sorted(k for k in cache if k != "rows") == [("dsf", 1.0), ("dsf", 5.0), ("dshf", 1.0), ("dshf", 5.0)]

@@ -26,12 +26,24 @@ def ridge_bias(
     return mu, bd, bs
 
 
+def offset_residuals(Y: torch.Tensor, known: torch.Tensor, lam: float) -> tuple:
+    """The ridge bias fit of Y and its residuals on the known cells, everything `read_offsets` needs:
+    (mu, b_drug [n_rows], b_se [n_se], E [n_rows, n_se], known as Y's dtype). Depends on lam, not on
+    the neighbours, so a grid over neighbour knobs fits it once."""
+    known = known.to(Y.dtype)
+    mu, bd, bs = ridge_bias(Y, known, lam)
+    return mu, bd, bs, known * (Y - mu - bd[:, None] - bs[None, :]), known
+
+
+def read_offsets(fit: tuple, L: torch.Tensor, shrink: float):
+    """`neighbour_offsets` from an `offset_residuals` fit and neighbour weights L [n_targets, n_rows]."""
+    mu, bd, bs, E, known = fit
+    return mu, bd, bs, L @ bd, (L @ E) / (L @ known + shrink)
+
+
 def neighbour_offsets(Y: torch.Tensor, known: torch.Tensor, L: torch.Tensor, lam: float, shrink: float):
     """Bias model on the rows of Y, read through row-normalised neighbour weights L (targets x rows).
 
     Y, known: [n_rows, n_se]; L: [n_targets, n_rows]. Returns (mu, b_drug [n_rows], b_se [n_se],
     neighbours' mean drug offset [n_targets], neighbours' shrunk mean residual [n_targets, n_se])."""
-    known = known.to(Y.dtype)
-    mu, bd, bs = ridge_bias(Y, known, lam)
-    E = known * (Y - mu - bd[:, None] - bs[None, :])
-    return mu, bd, bs, L @ bd, (L @ E) / (L @ known + shrink)
+    return read_offsets(offset_residuals(Y, known, lam), L, shrink)

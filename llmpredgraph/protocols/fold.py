@@ -107,7 +107,8 @@ def choose_baseline_knobs(protocol: Protocol, split: Split, inputs: Inputs, name
     grid = baseline_grid(protocol.cfg, name)
     if len(grid) == 1:
         return grid[0]
-    vals = [protocol.validate_baseline(name, split, inputs, **g) for g in grid]
+    cache: dict = {}  # this fold's fit labels only: bias fits and similarities shared across the grid
+    vals = [protocol.validate_baseline(name, split, inputs, cache=cache, **g) for g in grid]
     knobs = grid[int(np.nanargmax(vals))]
     info.setdefault("baseline_selection", {})[name] = {"chosen": knobs, "validation_scores": list(zip(grid, vals))}
     return knobs
