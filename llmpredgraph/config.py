@@ -171,6 +171,17 @@ class ProtocolCfg(Strict):
     with_graph: bool = True  # train the graph model; false with with_mlp false = baselines only
     with_mlp: bool = True  # also train the plain MLP (same parts, no message passing) on each fold
 
+    # What each kind means for the code outside protocols/, so that it asks these, never the kind's name.
+    @property
+    def holds_out_pairs(self) -> bool:
+        """warm: folds hold out known pairs; a test drug's other pairs stay in the graph."""
+        return self.kind == "warm"
+
+    @property
+    def holds_out_drugs(self) -> bool:
+        """cold / scaffold: folds hold out whole drugs, so a fitted model scores molecules it never saw."""
+        return not self.holds_out_pairs
+
 
 BASELINE_KNOBS = {
     "knn_fp": ("k",),
@@ -211,7 +222,7 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _warm_only(self) -> Config:
-        if self.protocol.kind != "warm":
+        if self.protocol.holds_out_drugs:
             if "bias" in self.baselines:
                 raise ValueError(
                     "the drug + side-effect bias baseline is warm-only (a cold test drug has no known pairs); "
@@ -232,7 +243,7 @@ class Config(Strict):
                 f"model.prior.tuned_by names {tuner!r}, which is not in baselines; add it to baselines "
                 "(its knobs are chosen there) or set model.prior.tuned_by: null"
             )
-        if self.protocol.kind == "warm" and any(self.model.correction_centring):
+        if self.protocol.holds_out_pairs and any(self.model.correction_centring):
             raise ValueError(
                 "model.correction_centring removes a drug's mean correction over all its side effects, which "
                 "warm validation does not score; set model.correction_centring: [false] for the warm protocol"

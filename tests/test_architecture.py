@@ -118,3 +118,19 @@ def test_no_file_over_400_lines(folder):
         str(p.relative_to(root.parent)): n for p in root.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400
     }
     assert not long, f"split these files: {long}"
+
+
+def test_protocol_kind_names_stay_in_protocols_and_config():
+    """Outside protocols/ and config.py the code asks what a protocol does (`holds_out_pairs`,
+    `holds_out_drugs`), never compares its kind with a name."""
+    import re
+
+    pattern = re.compile(r"""(==|!=|\bin)\s*\(?\s*["'](cold|warm|scaffold)["']""")
+    found = [
+        f"{f.relative_to(ROOT.parent)}:{i}"
+        for f in ROOT.rglob("*.py")
+        if "protocols" not in f.parts and f.name != "config.py"
+        for i, line in enumerate(f.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not found, "protocol kind compared by name:\n" + "\n".join(found)

@@ -112,7 +112,7 @@ def build_model(
 ) -> LinkModel:
     """extra: number of nodes of each knowledge node type the graph has (graph.atc_nodes / protein_nodes)."""
     m = cfg.model
-    warm = cfg.protocol.kind == "warm"
+    warm = cfg.protocol.holds_out_pairs
     wanted = extra_node_types(cfg.graph) if m.message_passing else []
     enc = InputEncoder(
         drug_dim,

@@ -21,7 +21,7 @@ def score_molecules(
 ) -> dict[str, np.ndarray]:
     """`Pipeline.predict_molecules` (see there): standardise, encode, link, decode; each step timed
     in `pipe.stages`."""
-    if pipe.cfg.protocol.kind == "warm":
+    if not pipe.cfg.protocol.holds_out_drugs:
         raise UserError(
             "this is a warm completion model: it scores benchmark drugs from their known side effects",
             "score new molecules with a cold model (`llmpredgraph train --config configs/cold.yaml`)",

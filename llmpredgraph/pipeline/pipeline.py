@@ -277,7 +277,7 @@ class Pipeline:
                 x_se=f.x_se,
                 fingerprints=s.fingerprints.astype(np.uint8),
                 hierarchy=s.hierarchy.numpy(),
-                **({"typical_assoc": self.typical_rates()} if self.cfg.protocol.kind != "warm" else {}),
+                **({"typical_assoc": self.typical_rates()} if self.cfg.protocol.holds_out_drugs else {}),
             )
             names = {"drugs": s.drug_names, "smiles": s.drug_smiles, "side_effects": s.se_names}
             if s.knowledge is not None:

@@ -236,7 +236,7 @@ def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None 
 def knowledge_section(out: Path, cfg: Config, preds: pd.DataFrame, methods: list[str]) -> list[str]:
     """Cold/scaffold runs: metrics for test drugs with and without a DrugBank match (subgroups.csv)."""
     bench = load_benchmark(cfg.data)
-    if cfg.protocol.kind == "warm" or "drugbank_id" not in bench.drugs.columns:
+    if cfg.protocol.holds_out_pairs or "drugbank_id" not in bench.drugs.columns:
         return []
     matched = bench.drugs["drugbank_id"].fillna("").astype(str) != ""
     group_of = dict(zip(bench.drug_names, np.where(matched, "DrugBank knowledge", "structure + ATC only")))

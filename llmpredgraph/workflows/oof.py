@@ -26,7 +26,7 @@ def out_of_fold_scores(run: str | Path, method: str = "graph") -> tuple[dict[str
             "pass a folder written by `llmpredgraph experiment`",
         )
     cfg = from_dict(yaml.safe_load((run / "config.yaml").read_text()), str(run / "config.yaml"))
-    if cfg.protocol.kind == "warm":
+    if cfg.protocol.holds_out_pairs:
         raise UserError(
             f"{run} is a warm run: it holds out pairs, not drugs",
             "pass a cold or scaffold run, or use a warm model to complete known drugs",

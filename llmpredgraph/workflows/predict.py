@@ -44,7 +44,7 @@ def predict_command(
         df = out_of_fold_table(out_of_fold, method)
     elif drugs == "all":
         pipe = Pipeline.load(model_dir)
-        if pipe.cfg.protocol.kind != "warm":
+        if pipe.cfg.protocol.holds_out_drugs:
             raise UserError(
                 "this cold model was trained on every benchmark drug, so its scores for them would be in-sample",
                 "pass --out-of-fold RUN for scores from the folds where each drug was unseen, or a warm model "

@@ -76,7 +76,7 @@ def screen_library(
         raise UserError(f"--top {top} is not positive", "pass --top 20, or --all-pairs for every side effect")
     model_dir, library, out = Path(model_dir).resolve(), Path(library).resolve(), Path(out)
     pipe = Pipeline.load(model_dir)
-    if pipe.cfg.protocol.kind == "warm":
+    if not pipe.cfg.protocol.holds_out_drugs:
         raise UserError(
             "this is a warm completion model, it cannot score new molecules",
             "screen with a cold model (`llmpredgraph train --config configs/cold.yaml`)",

@@ -25,7 +25,7 @@ def train_full(cfg: Config, out: str | Path, progress: bool = True, hold_out: tu
     set_threads(cfg.threads)
     bench, held = load_benchmark(cfg.data), []
     if hold_out:
-        if cfg.protocol.kind == "warm":
+        if cfg.protocol.holds_out_pairs:
             raise UserError(
                 "--hold-out leaves drugs out of a cold model; a warm model completes the drugs it was trained on",
                 "drop --hold-out, or train a cold model (configs/cold.yaml)",
