@@ -128,18 +128,23 @@ class Pipeline:
         """Scores of the pairs (d[i], s[i]), each [n]. The graph shows labels of `support` drugs only
         (from R when given: the warm protocol passes a copy without its held-out pairs). A decoder that
         centres its corrections per drug needs whole rows (every side effect of each drug in d)."""
-        model, dev = self.model.eval(), next(self.model.parameters()).device  # where fit left it
-        data = (builder or self.builder).build(support, query, R).to(dev)
-        h = model.node_vectors(data)
-        d, s = (torch.as_tensor(np.asarray(x, dtype=np.int64), device=dev) for x in (d, s))
-        pair = model.pair_features(data, d, s)  # graph-wide sums once, not once per chunk
+        h, pair, d, s = self.graph_pass(support, query, d, s, R, builder)
         cut = lambda i: pair.rows(slice(i, i + chunk)) if pair is not None else None  # noqa: E731
-        dec = model.decoder
+        dec = self.model.decoder
         z = [
             dec.learned(h["drug"][d[i : i + chunk]], h["side_effect"][s[i : i + chunk]], cut(i))
             for i in range(0, len(d), chunk)
         ]
-        return self.scores_from(torch.cat(z) if z else torch.zeros(0, 3, device=dev), d, pair, chunk)
+        return self.scores_from(torch.cat(z) if z else torch.zeros(0, 3, device=d.device), d, pair, chunk)
+
+    def graph_pass(self, support, query, d, s, R=None, builder: GraphBuilder | None = None) -> tuple:
+        """(node vectors, pair features, d, s as tensors) for the pairs (d[i], s[i]) on the graph that
+        shows `support` drugs' labels: everything the decoder reads, on the model's device."""
+        model, dev = self.model.eval(), next(self.model.parameters()).device  # where fit left it
+        data = (builder or self.builder).build(support, query, R).to(dev)
+        h = model.node_vectors(data)
+        d, s = (torch.as_tensor(np.asarray(x, dtype=np.int64), device=dev) for x in (d, s))
+        return h, model.pair_features(data, d, s), d, s  # pair features: graph-wide sums once, not per chunk
 
     def scores_from(self, z: torch.Tensor, d: torch.Tensor, pair, chunk: int) -> dict[str, np.ndarray]:
         """Decoder outputs z [n, 3] of the pairs with drugs d [n] -> each head's scores [n] (numpy)."""
