@@ -73,7 +73,7 @@ if [ ! -f "${LLMPREDGRAPH_DATA_DIR:-data}/processed/manifest.json" ]; then
   step data 180 bash -c "${CLI[*]} data fetch && ${CLI[*]} data prepare"
 fi
 # MLM / MTR throughput at the shape (batch 1,024, length 64), on MOSES.
-step pretrain 150 "$PY" scripts/benchmark_pretrain.py --device "$DEVICE" "${PRE[@]}" --out "$WORK/pretrain"
+step pretrain 150 "$PY" scripts/speed_pretrain.py --device "$DEVICE" "${PRE[@]}" --out "$WORK/pretrain"
 # One end-to-end LoRA fold, then the whole 10-fold cold experiment with end-to-end LoRA (target <= 5 min).
 step cold_lora_fold 90 "${CLI[@]}" experiment "${LORA[@]}" "${FOLD[@]}" --out "$WORK/cold_lora"
 step cold_full10 300 "${CLI[@]}" experiment "${LORA[@]}" "${ALL[@]}" --out "$WORK/cold_full10"
