@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .frequency import is_high
 from .graph.offsets import offset_residuals, read_offsets, ridge_bias
-from .units import is_high
 
 
 def _se_stats(R_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

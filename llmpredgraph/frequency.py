@@ -42,6 +42,11 @@ def scale_offset(delta):
     return delta / _HALF_RANGE
 
 
+def unscale_offset(x):
+    """Inverse of `scale_offset`: back to class units."""
+    return x * _HALF_RANGE
+
+
 def to_unit(cls):
     """Class on 0..1 (1 -> 0, 5 -> 1): the decoder's DSF prior is a logit of this."""
     return (cls - float(MIN_CLASS)) / _RANGE

@@ -25,7 +25,7 @@ import pandas as pd
 from llmpredgraph.data import load_benchmark
 from llmpredgraph.data.atc import atc_level1_labels
 from llmpredgraph.encoders.cache import EmbeddingCache
-from llmpredgraph.encoders.simple import MorganEncoder
+from llmpredgraph.encoders.fixed import MorganEncoder
 from llmpredgraph.encoders.smiles_lm import SmilesLMEncoder
 from llmpredgraph.graph.edges import cosine_matrix, tanimoto_matrix
 from llmpredgraph.reporting.plots import embedding_map

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Validation-drug exploration behind `model.neighbour_offsets` (docs/results/model_selection.md).
+"""Validation-drug exploration behind `model.neighbour_offsets` (docs/results/selection/model_selection.md).
 
 For each cold fold (seed 0), the fold's validation drugs (10% of its training drugs; test drugs are
 never read) are scored by non-parametric predictors fitted on the fit drugs:

@@ -20,6 +20,7 @@ import yaml
 from llmpredgraph.atomic import write_text
 from llmpredgraph.provenance import describe
 from llmpredgraph.reporting.statistics import TEST_NOTE, paired
+from llmpredgraph.runfolder import RunFolder
 
 METRICS = [
     ("dsf_scc", "DSF SCC"),
@@ -45,7 +46,7 @@ def _folds(run: Path) -> dict[int, dict]:
 
 def report(run: Path, reference: str, method: str = "graph") -> str:
     cfg = yaml.safe_load((run / "config.yaml").read_text())
-    df = pd.read_csv(run / "metrics.csv")
+    df = pd.read_csv(RunFolder(run).metrics_csv)
     k = int(cfg["protocol"]["folds"])
     methods = list(dict.fromkeys(df["method"]))
     prov = (
@@ -156,7 +157,7 @@ def delta_plot(run: Path, method: str, reference: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    df = pd.read_csv(run / "metrics.csv")
+    df = pd.read_csv(RunFolder(run).metrics_csv)
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), sharex=True)
     for ax, metric in zip(axes, ("dsf_scc", "assoc_auroc_per_drug")):
         wide = df.pivot(index="fold", columns="method", values=metric)

@@ -18,6 +18,7 @@ import numpy as np
 
 from llmpredgraph.atomic import write_text
 from llmpredgraph.metrics.registry import names
+from llmpredgraph.runfolder import RunFolder
 
 
 def load(run: Path) -> tuple[int, dict[int, dict]]:
@@ -79,7 +80,7 @@ def ensemble_markdown(runs: list[Path], method: str, reference: str) -> str:
     ]
     ens_d, single_d = [], []
     for k in common:
-        z = [np.load(r / "folds" / f"fold_{k}" / "scores.npz") for r in runs]
+        z = [np.load(RunFolder(r).scores(k)) for r in runs]
         R = bench.R[z[0]["rows"]]
         r, c = np.nonzero(R)
         y = R[r, c]

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""Measure wall time and peak RSS of the main steps on the real data; write docs/benchmarks.md/.json.
+"""Measure wall time and peak RSS of the main steps on the real data; write docs/speed.md/.json.
 
 Each step runs in its own Python process so its peak RSS is its own. Usage:
-    python scripts/benchmark.py [--config configs/cold.yaml] [--full] [--model models/default]
+    python scripts/speed_main.py [--config configs/cold.yaml] [--full] [--model models/default]
 """
 
 from __future__ import annotations
@@ -40,9 +40,7 @@ def _child(code: str) -> dict:
 
 
 def _step(name: str, config: str, overrides: list[str]) -> dict:
-    return _child(
-        f"from llmpredgraph.benchmarking.steps import STEPS\n__result = STEPS[{name!r}]({config!r}, {overrides!r})"
-    )
+    return _child(f"from llmpredgraph.speed.steps import STEPS\n__result = STEPS[{name!r}]({config!r}, {overrides!r})")
 
 
 def machine() -> dict:
@@ -92,8 +90,7 @@ def main(config, model_dir, full, modes, out):
     )
     s["predict_cold_process"] = {"wall_s": time.perf_counter() - t0}
     s["predict_warm"] = _child(
-        "from llmpredgraph.benchmarking.steps import predict_warm\n"
-        f"__result = predict_warm({model_dir!r}, {NEW_SMILES!r})"
+        f"from llmpredgraph.speed.steps import predict_warm\n__result = predict_warm({model_dir!r}, {NEW_SMILES!r})"
     )
     print("predict", s["predict_cold_process"], s["predict_warm"], flush=True)
     if full:
@@ -161,7 +158,7 @@ def render(r: dict, config: str, full: bool) -> str:
         "",
         "Produced by:",
         "",
-        f"```\npython scripts/benchmark.py --config {config}{' --full' if full else ''}\n```",
+        f"```\npython scripts/speed_main.py --config {config}{' --full' if full else ''}\n```",
         "",
         "| step | wall time (s) | peak RSS of its process (MB) |",
         "|---|---|---|",

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """`predict` latency on this machine: the whole process as a user runs it, where its start-up goes
 (imports, model folder, language model), and the in-process time per molecule once loaded; writes
-docs/benchmarks_predict.md/.json. Run it alone on the machine. Usage:
-    python scripts/benchmark_predict.py --model models/default [--repeats 5]
+docs/speed_predict.md/.json. Run it alone on the machine. Usage:
+    python scripts/speed_predict.py --model models/default [--repeats 5]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import torch; t.append(time.perf_counter())
 import torch_geometric; t.append(time.perf_counter())
 import transformers; t.append(time.perf_counter())
 from llmpredgraph.workflows.predict import predict_command; t.append(time.perf_counter())
-from llmpredgraph.pipeline.pipeline import Pipeline
+from llmpredgraph.pipeline.fitted import Pipeline
 pipe = Pipeline.load(sys.argv[1]); t.append(time.perf_counter())
 pipe.drug_encoder().model; t.append(time.perf_counter())
 names = ["torch", "torch_geometric (beyond torch)", "transformers (beyond both)", "llmpredgraph and the rest",
@@ -53,7 +53,7 @@ def process_wall(model: str, repeats: int) -> list[float]:
 def in_process(model: str, repeats: int) -> dict:
     """Seconds per molecule with the model loaded: one SMILES at a time, and 100 in one call."""
     from llmpredgraph.data.corpora import corpus_smiles
-    from llmpredgraph.pipeline.pipeline import Pipeline
+    from llmpredgraph.pipeline.fitted import Pipeline
 
     pipe = Pipeline.load(model)
     pipe.predict_molecules([SMILES])  # loads the language model
@@ -71,7 +71,7 @@ def in_process(model: str, repeats: int) -> dict:
 @click.command()
 @click.option("--model", default="models/default", show_default=True, help="A cold model folder (`train`).")
 @click.option("--repeats", default=5, show_default=True, help="Processes (and in-process calls) timed.")
-@click.option("--out", default="docs/benchmarks_predict", show_default=True, help="Prefix of the .md and .json.")
+@click.option("--out", default="docs/speed_predict", show_default=True, help="Prefix of the .md and .json.")
 def main(model, repeats, out):
     from llmpredgraph.atomic import write_json, write_text
 
@@ -104,7 +104,7 @@ def render(r: dict, repeats: int) -> str:
         "# `predict` latency",
         "",
         f"Machine: {r['machine']['cores']} cores. Model: `{r['model']}`. Produced by "
-        f"`python scripts/benchmark_predict.py --model {r['model']}` (medians of {repeats}).",
+        f"`python scripts/speed_predict.py --model {r['model']}` (medians of {repeats}).",
         "",
         "| measure | seconds | target |",
         "|---|---|---|",

@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Pretraining throughput: `llmpredgraph pretrain` (MLM and MTR, full weights) on MOSES SMILES on
-this machine's device; writes docs/benchmarks_pretrain.md/.json.
+this machine's device; writes docs/speed_pretrain.md/.json.
 
 Each objective runs in its own process for a few steps; the figure is sequences per second over the
 optimizer steps alone (the held-out evaluation and checkpoints excluded), with the step count, the
 batch size and the device beside it. Usage:
-    python scripts/benchmark_pretrain.py [--steps 20] [--batch-size 32] [--device auto]
+    python scripts/speed_pretrain.py [--steps 20] [--batch-size 32] [--device auto]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def run(objective: str, steps: int, batch: int, max_length: int, device: str, li
 @click.option("--max-length", default=64, show_default=True, help="Tokens per SMILES (MOSES fits in 64).")
 @click.option("--limit", default=5000, show_default=True, help="MOSES SMILES loaded (held-out set included).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--out", default="docs/benchmarks_pretrain", show_default=True, help="Prefix of the .md and .json.")
+@click.option("--out", default="docs/speed_pretrain", show_default=True, help="Prefix of the .md and .json.")
 def main(steps, batch_size, max_length, limit, device, out):
     import torch
 
@@ -74,7 +74,7 @@ def main(steps, batch_size, max_length, limit, device, out):
         "# Pretraining throughput",
         "",
         f"Machine: {m['cores']} cores, {m['torch_threads']} torch threads, GPU: {m['cuda'] or 'none'}.",
-        "Produced by `python scripts/benchmark_pretrain.py`; rxnfp SMILES BERT (12 layers, hidden 256), full weights,",
+        "Produced by `python scripts/speed_pretrain.py`; rxnfp SMILES BERT (12 layers, hidden 256), full weights,",
         "MOSES SMILES. Sequences/s over the optimizer steps alone (no evaluation, no checkpoints).",
         "",
         "| objective | device | steps x batch | max length | sequences/s |",

@@ -1,12 +1,12 @@
 #!/usr/bin/env python
 """Screening benchmark: `llmpredgraph screen` over MOSES molecules (from the molsets wheel) on this
-machine; writes docs/benchmarks_screen.md/.json.
+machine; writes docs/speed_screen.md/.json.
 
 Each screen runs in its own process, so its peak RSS is its own; a small and a large library show
 whether memory stays flat in the library's size. One invalid row every --bad-every rows checks that
 the run keeps going and writes its rejects. The FAISS neighbour search is compared with the exact
 one (recall of the true k nearest training drugs, and agreement of the top side effects). Usage:
-    python scripts/benchmark_screen.py --model models/cold_default [--n 100000]
+    python scripts/speed_screen.py --model models/cold_default [--n 100000]
 """
 
 from __future__ import annotations
@@ -108,14 +108,14 @@ def decoder_paths(model: str, m: int = 1000, repeats: int = 3) -> dict:
 
 def faiss_vs_exact(model: str, smiles: list[str], k_top: int = 20) -> dict:
     """Recall of the exact k nearest training drugs and overlap of the top side effects."""
-    from llmpredgraph.data.structures import screening_smiles
-    from llmpredgraph.encoders.simple import MorganEncoder
+    from llmpredgraph.data.structures import standard_smiles
+    from llmpredgraph.encoders.fixed import MorganEncoder
     from llmpredgraph.graph.edges import tanimoto_matrix
     from llmpredgraph.graph.neighbours import recall_at_k
-    from llmpredgraph.pipeline.pipeline import Pipeline
+    from llmpredgraph.pipeline.fitted import Pipeline
 
     pipe = Pipeline.load(model)
-    canon = [screening_smiles(s) for s in smiles]
+    canon = [standard_smiles(s) for s in smiles]
     d, k = pipe.cfg.encoders.drug, pipe.cfg.graph.drug_knn.k
     fp = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
     n = pipe.support.n_drugs
@@ -150,7 +150,7 @@ def faiss_vs_exact(model: str, smiles: list[str], k_top: int = 20) -> dict:
 @click.option("--small", default=10_000, show_default=True, help="Molecules in the small library (memory check).")
 @click.option("--bad-every", default=1000, show_default=True, help="One invalid row after every N molecules.")
 @click.option("--compare", default=1000, show_default=True, help="Molecules for the FAISS vs exact comparison.")
-@click.option("--out", default="docs/benchmarks_screen", show_default=True, help="Prefix of the .md and .json.")
+@click.option("--out", default="docs/speed_screen", show_default=True, help="Prefix of the .md and .json.")
 def main(model, n, small, bad_every, compare, out):
     import torch
 
@@ -188,7 +188,7 @@ def render(r: dict) -> str:
         "# Screening benchmark",
         "",
         f"Machine: {m['cores']} cores, {m['torch_threads']} torch threads, device {m['device']} ({m['cpu']}).",
-        f"Model: `{r['model']}`. Produced by `python scripts/benchmark_screen.py --model {r['model']}`.",
+        f"Model: `{r['model']}`. Produced by `python scripts/speed_screen.py --model {r['model']}`.",
         "",
         "| library | rows | scored | rejected (files) | molecules/s | wall (s) | peak RSS (MB) |",
         "|---|---|---|---|---|---|---|",

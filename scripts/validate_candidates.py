@@ -5,7 +5,7 @@ Each argument is one candidate: comma-separated overrides, e.g. "train.lr=0.001,
 ("" = the config as it is). $CONFIG picks the base config (default: built-in cold defaults);
 CONFIG=configs/warm.yaml gives the warm selection table (validation pairs of each fold). Prints the
 mean validation criterion at the best validation epoch. Test labels are never scored: they are
-masked before any fitting, as in an experiment. Made docs/results/model_selection.md."""
+masked before any fitting, as in an experiment. Made docs/results/selection/model_selection.md."""
 
 import os
 import sys
@@ -15,9 +15,8 @@ import numpy as np
 
 from llmpredgraph.config import load_config
 from llmpredgraph.data import load_benchmark
-from llmpredgraph.pipeline.features import fit_features, load_inputs
-from llmpredgraph.pipeline.support import SupportData
-from llmpredgraph.protocols import fit_pipeline, make_protocol
+from llmpredgraph.pipeline.features import load_inputs
+from llmpredgraph.protocols import fit_on_split, make_protocol
 
 base = os.environ.get("CONFIG")
 bench = load_benchmark(load_config(base).data)
@@ -29,11 +28,7 @@ for spec in sys.argv[1:]:
     scores, t = [], time.time()
     for k in [int(x) for x in os.environ.get("FOLDS", "0,1").split(",")]:
         split = protocol.split(folds[k])
-        feats = fit_features(
-            inputs, split.R_fit, split.feature_drugs, cfg, bench.smiles, split.fold.seed, progress=False
-        )
-        support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit)
-        pipe = fit_pipeline(protocol, split, feats, support, cfg, progress=False)
+        pipe = fit_on_split(protocol, split, inputs, cfg, progress=False)
         scores.append(next(x for x in pipe.history["history"] if x["epoch"] == pipe.history["best_epoch"]))
     mean = lambda key, scores=scores: np.mean([s[key] for s in scores])
     print(

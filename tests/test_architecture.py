@@ -11,15 +11,15 @@ ROOT = Path(__file__).resolve().parents[1] / "llmpredgraph"
 # Lowest first. A module may import its own package or a package of a strictly lower layer;
 # packages that share a layer stay independent of each other.
 LAYERS = [
-    {"__init__", "errors", "paths", "atomic", "units", "runtime", "progress", "stages"},
-    {"config", "devices", "provenance"},
+    {"__init__", "errors", "paths", "atomic", "frequency", "runtime", "progress", "stages"},
+    {"config", "devices", "provenance", "runfolder"},
     {"data"},
     {"encoders", "metrics"},
     {"contrastive", "graph", "reporting"},
     {"pipeline", "baselines", "pretraining"},
     {"protocols"},
     {"workflows"},
-    {"cli", "benchmarking"},
+    {"cli", "speed"},
     {"__main__"},  # `python -m llmpredgraph`: calls the CLI
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
@@ -108,7 +108,7 @@ def test_the_walk_sees_function_level_and_relative_imports():
     assert "llmpredgraph.protocols" in graph["llmpredgraph.workflows.train"]
     assert "llmpredgraph.data.synthetic" in graph["llmpredgraph.data.load"]
     # a lazy import inside a function body counts too (pipeline -> encoders.factory)
-    assert "llmpredgraph.encoders.factory" in graph["llmpredgraph.pipeline.pipeline"]
+    assert "llmpredgraph.encoders.factory" in graph["llmpredgraph.pipeline.fitted"]
 
 
 @pytest.mark.parametrize("folder", ["llmpredgraph", "tests", "scripts"])

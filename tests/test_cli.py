@@ -124,17 +124,36 @@ def test_malformed_config_is_one_line_error(tmp_path):
     assert res.exit_code == 2 and "not valid YAML" in res.output
 
 
-def test_help_explains_commands():
-    res = _run("--help")
-    for cmd in ("data", "embed", "finetune", "experiment"):
-        assert cmd in res.output
+def _commands(group, prefix=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        yield (*prefix, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
 
 
-def test_finetune_projection_and_embed_on_tiny(tiny_config, tmp_path):
+def test_every_command_and_option_explains_itself():
+    """--help explains: every command has a help text and every option (but --help) says what it does."""
+    missing = []
+    for path, cmd in _commands(main):
+        if not (cmd.help or "").strip():
+            missing.append(" ".join(path))
+        for p in cmd.params:
+            if p.param_type_name == "option" and not (p.help or "").strip():
+                missing.append(f"{' '.join(path)} {p.opts[0]}")
+    assert not missing, "undocumented: " + ", ".join(missing)
+
+
+def test_contrastive_projection_and_embed_on_tiny(tiny_config, tmp_path):
     out = tmp_path / "ft"
-    res = _run("finetune", "--config", str(tiny_config), "--fold", "1", "--out", str(out))
+    res = _run("contrastive", "--config", str(tiny_config), "--fold", "1", "--out", str(out))
     assert res.exit_code == 0, res.output
     assert "mode projection: 10 steps" in res.output
+    # the old name still runs the same command, and --help does not list it
+    old = _run("finetune", "--config", str(tiny_config), "--fold", "1", "--out", str(tmp_path / "old"))
+    assert old.exit_code == 0 and "mode projection: 10 steps" in old.output
+    assert "finetune" not in _run("--help").output
     import numpy as np
 
     emb = np.load(out / "tuned_embeddings.npz")
@@ -234,5 +253,49 @@ def test_python_dash_m_runs_the_cli():
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "llmpredgraph", "pretrain", "--help"], capture_output=True, text=True)
-    assert res.returncode == 0 and res.stdout.startswith("Usage: llmpredgraph pretrain"), res.stderr
+    cmd = [sys.executable, "-m", "llmpredgraph", "predict", "--model", "no/such/model", "--smiles", "CCO"]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    # the CLI's error handling, not a traceback: exit code 2 and one line naming the problem
+    assert res.returncode == 2 and "no/such/model" in res.stderr + res.stdout, res.stderr
+    assert len((res.stderr + res.stdout).strip().splitlines()) == 1 and "Traceback" not in res.stderr
+
+
+def _readme_invocations(text: str) -> list[list[str]]:
+    """Every `llmpredgraph ...` invocation in the text: its tokens up to the end of the code span or line."""
+    import re
+    import shlex
+
+    found = []
+    for m in re.finditer(r"llmpredgraph((?: [^`|\n#&;]*)?)", text):
+        try:
+            found.append(shlex.split(m.group(1).replace("\\", " ")))
+        except ValueError:  # an unbalanced quote inside a table cell: the plain split is enough
+            found.append(m.group(1).split())
+    return found
+
+
+def test_every_command_and_option_named_in_the_readme_exists():
+    """The README names only commands and options that the CLI has, and its default ranking is --help's."""
+    from pathlib import Path
+
+    import click
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    checked, bad = 0, []
+    for tokens in _readme_invocations(text):
+        cmd, path = main, []
+        for t in tokens:
+            if isinstance(cmd, click.Group) and t in cmd.commands:
+                cmd, path = cmd.commands[t], [*path, t]
+            elif not t.startswith("-"):
+                break
+        if not path:
+            continue
+        opts = {o for p in cmd.params for o in p.opts + p.secondary_opts}
+        for t in tokens[len(path) :]:
+            if t.startswith("--") and t.split("=")[0] not in opts:
+                bad.append(f"llmpredgraph {' '.join(path)} {t}")
+        checked += 1
+    assert checked >= 10 and not bad, f"not in the CLI: {bad}"
+    rank = next(p for p in main.commands["predict"].params if p.name == "rank")
+    assert f"default ranking (`--rank {rank.default}`)" in text

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from llmpredgraph.encoders.cache import EmbeddingCache
-from llmpredgraph.encoders.simple import HashEncoder, MorganEncoder, OneHotEncoder
+from llmpredgraph.encoders.fixed import HashEncoder, MorganEncoder, OneHotEncoder
 from llmpredgraph.encoders.smiles_lm import periodic_group, substitute_unknown_atoms
 from llmpredgraph.errors import UserError
 

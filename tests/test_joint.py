@@ -12,9 +12,8 @@ from llmpredgraph.config import Config
 from llmpredgraph.errors import UserError
 from llmpredgraph.pipeline import joint
 from llmpredgraph.pipeline.features import fit_features
-from llmpredgraph.pipeline.pipeline import Pipeline
-from llmpredgraph.pipeline.support import SupportData
-from llmpredgraph.protocols import fit_pipeline, make_protocol, run_fold
+from llmpredgraph.pipeline.fitted import Pipeline
+from llmpredgraph.protocols import fit_on_split, make_protocol, run_fold
 
 from .conftest import make_tiny_bert, random_inputs, scrambled_benchmark
 
@@ -64,10 +63,7 @@ def _inputs(bench):
 def _fitted(bench, cfg) -> Pipeline:
     protocol = make_protocol(bench, cfg)
     split = protocol.split(protocol.folds()[0])
-    inputs = _inputs(bench)
-    feats = fit_features(inputs, split.R_fit, split.feature_drugs, cfg, bench.smiles, 0, progress=False)
-    support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit)
-    return fit_pipeline(protocol, split, feats, support, cfg, progress=False)
+    return fit_on_split(protocol, split, _inputs(bench), cfg, progress=False)
 
 
 def test_fine_tuned_tower_reproduces_the_vectors_the_graph_used(bench, bert, monkeypatch):

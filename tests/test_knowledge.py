@@ -107,15 +107,22 @@ def test_similarity_without_knowledge_columns_is_a_clear_error(bench):
 
 
 def test_combined_similarity_reads_no_labels(bench):
-    """Knowledge edges come from drug attributes: hiding every label changes nothing."""
-    from llmpredgraph.data.benchmark import Benchmark
+    """The fold's drug similarity (fit_features under graph.knn_similarity: combined) is the same
+    whatever the labels it is handed; it does read the knowledge channels."""
+    from llmpredgraph.config import Config
+    from llmpredgraph.pipeline.features import fit_features
+    from tests.conftest import random_inputs
 
-    weights = {"structure": 1.0, "atc": 1.0, "target": 1.0}
-    blind = Benchmark(np.zeros_like(bench.R), bench.drugs, bench.side_effects, bench.hierarchy)
-    fp = np.eye(bench.n_drugs, dtype=np.float32)
-    a = DrugKnowledge.from_benchmark(bench).similarity(fp, weights)
-    b = DrugKnowledge.from_benchmark(blind).similarity(fp, weights)
+    inputs = random_inputs(bench)
+    inputs.knowledge = DrugKnowledge.from_benchmark(bench)
+    cfg = Config.model_validate({"contrastive": {"enabled": False}, "graph": {"knn_similarity": "combined"}})
+    fit = np.arange(bench.n_drugs)
+    rng = np.random.default_rng(0)
+    other = rng.permutation(bench.R.ravel()).reshape(bench.R.shape)  # every label moved
+    a = fit_features(inputs, bench.R, fit, cfg, bench.smiles, 0, progress=False).S_drug
+    b = fit_features(inputs, other, fit, cfg, bench.smiles, 0, progress=False).S_drug
     np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, inputs.tanimoto)
 
 
 def test_baselines_only_experiment_tunes_channel_weights_per_fold(tmp_path):
@@ -228,7 +235,7 @@ def test_model_with_knowledge_nodes_trains_saves_and_uses_given_knowledge(tmp_pa
     from click.testing import CliRunner
 
     from llmpredgraph.cli import main
-    from llmpredgraph.pipeline.pipeline import Pipeline
+    from llmpredgraph.pipeline.fitted import Pipeline
 
     from .test_cli import TINY
 

@@ -149,8 +149,7 @@ def test_validation_rows_stay_out_of_what_fitting_reads(bench, monkeypatch):
     built from it: no validation label reaches the contrastive pairs of the joint phase."""
     from llmpredgraph.pipeline import joint
     from llmpredgraph.pipeline.features import fit_features
-    from llmpredgraph.pipeline.support import SupportData
-    from llmpredgraph.protocols import ColdProtocol, fit_pipeline
+    from llmpredgraph.protocols import ColdProtocol, fit_on_split
 
     cfg = Config.model_validate(
         {
@@ -183,8 +182,7 @@ def test_validation_rows_stay_out_of_what_fitting_reads(bench, monkeypatch):
     )
     features = fit_features(inputs, split.R_fit, split.fit, cfg, bench.smiles, 0, progress=False)
     features.raw_drug = inputs.X_drug  # as in lora/full mode, so fit enters the joint phase
-    support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit)
-    fit_pipeline(protocol, split, features, support, cfg, progress=False)
+    fit_on_split(protocol, split, inputs, cfg, features, progress=False)
     anchors = {int(a) for ps in seen["aux"].sets for a in ps.a}
     assert anchors and anchors <= set(split.fit)
     assert not {int(b) for ps in seen["aux"].sets if ps.kind == "drug_drug" for b in ps.b} & set(split.val)

@@ -90,7 +90,7 @@ def test_drugbank_lookup_by_name_and_none_for_unknown(tmp_path):
 def test_drug_text_model_scores_new_molecules_from_their_text(tmp_path, monkeypatch):
     """A model with the drug-text channel builds a new molecule's text from its name, description
     and ATC codes (guarded like the benchmark's), so different texts give different scores."""
-    from llmpredgraph.pipeline.pipeline import Pipeline
+    from llmpredgraph.pipeline.fitted import Pipeline
     from llmpredgraph.workflows.molecules import molecule_texts
 
     monkeypatch.setenv("LLMPREDGRAPH_DATA_DIR", str(tmp_path / "data"))

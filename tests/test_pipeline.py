@@ -1,4 +1,4 @@
-"""The fitted pipeline, its parts' persistence, typed pair features, units and the metric registry."""
+"""The fitted pipeline, its parts' persistence, typed pair features, frequency classes and the metric registry."""
 
 import json
 import os
@@ -9,7 +9,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from llmpredgraph import units
+from llmpredgraph import frequency
 from llmpredgraph.cli import main
 from llmpredgraph.config import Config
 from llmpredgraph.contrastive.towers import ProjectionHead, Standardize
@@ -24,12 +24,12 @@ from .conftest import random_inputs
 from .test_cli import TINY
 
 
-def test_units_by_hand():
-    assert units.centre(5) == 1.0 and units.centre(1) == -1.0 and units.uncentre(0.5) == 4.0
-    assert units.to_unit(1) == 0.0 and units.to_unit(5) == 1.0 and units.from_unit(0.5) == 3.0
-    assert units.to_fraction(4) == 0.8 and units.from_fraction(0.6) == 3.0
-    assert units.is_high(4) and not units.is_high(3) and units.scale_offset(1.0) == 0.5
-    np.testing.assert_array_equal(units.clip_class(np.array([0.2, 3.3, 7.0])), [1.0, 3.3, 5.0])
+def test_frequency_class_conversions_by_hand():
+    assert frequency.centre(5) == 1.0 and frequency.centre(1) == -1.0 and frequency.uncentre(0.5) == 4.0
+    assert frequency.to_unit(1) == 0.0 and frequency.to_unit(5) == 1.0 and frequency.from_unit(0.5) == 3.0
+    assert frequency.to_fraction(4) == 0.8 and frequency.from_fraction(0.6) == 3.0
+    assert frequency.is_high(4) and not frequency.is_high(3) and frequency.scale_offset(1.0) == 0.5
+    np.testing.assert_array_equal(frequency.clip_class(np.array([0.2, 3.3, 7.0])), [1.0, 3.3, 5.0])
 
 
 def test_pair_features_matrix_order_and_decoder_reads_priors_by_name():
@@ -134,7 +134,7 @@ def test_a_new_protocol_and_pipeline_factory_plug_into_run_fold(bench):
     built = []
 
     def factory(vcfg, features, support):
-        from llmpredgraph.pipeline.pipeline import Pipeline
+        from llmpredgraph.pipeline.fitted import Pipeline
 
         built.append(support.R[:4].sum())  # the test drugs' labels are masked before any pipeline exists
         return Pipeline(vcfg, features, support)
@@ -151,8 +151,8 @@ def test_model_on_combined_similarity_keeps_knowledge_in_its_folder(tmp_path):
     """knn edges on structure + ATC + targets: the folder carries each drug's knowledge, the loaded
     model rebuilds the same similarity, and a new molecule (no knowledge) is compared on structure."""
     from llmpredgraph.graph.edges import tanimoto_matrix
+    from llmpredgraph.pipeline.fitted import Pipeline
     from llmpredgraph.pipeline.knowledge import DrugKnowledge
-    from llmpredgraph.pipeline.pipeline import Pipeline
 
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(TINY)
@@ -171,3 +171,31 @@ def test_model_on_combined_similarity_keeps_knowledge_in_its_folder(tmp_path):
     assert not np.allclose(pipe.features.S_drug, tan)
     out = pipe.predict(smiles=["CCOc1ccccc1"])
     assert out["dsf"].shape == (1, pipe.support.n_side_effects)
+
+
+@pytest.mark.parametrize("kind", ["cold", "warm"])
+def test_validators_score_the_model_they_are_given(model_dir, kind):
+    """A validator scores its argument (the candidate under training), not the pipeline's own model."""
+    import copy
+
+    from llmpredgraph.pipeline.fitted import Pipeline
+    from llmpredgraph.protocols.cold import cold_validator
+    from llmpredgraph.protocols.warm import warm_validator
+
+    pipe = Pipeline.load(model_dir)
+    R, n = pipe.support.R, pipe.support.n_drugs
+    fit, val = np.arange(n // 2, n), np.arange(n // 2)
+    if kind == "cold":
+        validate = cold_validator(pipe, R, fit, val)
+    else:
+        pairs = np.argwhere(R[val] > 0)[::3]
+        validate = warm_validator(pipe, np.arange(n), R, R, pairs, seed=0, max_cells=500)
+    own = validate(pipe.model)
+    other = copy.deepcopy(pipe.model)
+    other.decoder.correction.fill_(1.0)
+    with torch.no_grad():
+        for p in other.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    changed = validate(other)
+    assert any(changed[k] != own[k] for k in own)
+    assert validate(pipe.model) == own  # the pipeline's model was neither used for `other` nor altered

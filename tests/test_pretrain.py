@@ -111,7 +111,7 @@ def test_pretrain_cli_lora_and_bad_corpus(tiny_bert, corpus, tmp_path):
 @pytest.mark.realmodel
 def test_text_mlm_with_lora_gives_a_sentence_model_folder(tmp_path):
     """The installed MiniLM under a new MLM head, LoRA-tuned on a .txt corpus; the output folder
-    is a sentence model whose vectors moved a little from the original's."""
+    is a sentence model whose vectors moved from the original's."""
     from llmpredgraph.encoders.text import TextEncoder
 
     texts = tmp_path / "texts.txt"
@@ -124,7 +124,10 @@ def test_text_mlm_with_lora_gives_a_sentence_model_folder(tmp_path):
     assert record["finished"] and record["new_mlm_head"]
     new = TextEncoder(str(tmp_path / "out" / "model")).encode(["nausea", "headache"])
     old = TextEncoder("all-MiniLM-L6-v2").encode(["nausea", "headache"])
-    assert new.shape == old.shape and 0 < np.abs(new - old).max() < 0.5
+    # it learned the corpus (held-out perplexity of the masked tokens fell) and the saved sentence
+    # model carries the merged LoRA weights (its vectors are not the original's)
+    assert record["val_perplexity_end"] < record["val_perplexity_start"]
+    assert new.shape == old.shape and np.abs(new - old).max() > 1e-4
     with pytest.raises(UserError, match="MLM only"):
         pretrain(PretrainSettings(**{**s.__dict__, "objective": "mtr"}), tmp_path / "x", progress=False)
 

@@ -13,7 +13,7 @@ from llmpredgraph.graph.build import GraphBuilder
 from llmpredgraph.graph.decoder import EdgeDecoder
 from llmpredgraph.graph.label_propagation import LabelPropagation
 from llmpredgraph.graph.pair_features import PairFeatures
-from llmpredgraph.pipeline.pipeline import drug_means
+from llmpredgraph.pipeline.fitted import drug_means
 from llmpredgraph.pipeline.training import choose_correction
 from llmpredgraph.protocols.selection import tuned_prior
 

@@ -9,7 +9,7 @@ from llmpredgraph.contrastive.stage import run_contrastive
 from llmpredgraph.contrastive.towers import Standardize
 from llmpredgraph.errors import UserError
 from llmpredgraph.pipeline.features import NodeFeatures
-from llmpredgraph.pipeline.pipeline import Pipeline
+from llmpredgraph.pipeline.fitted import Pipeline
 from llmpredgraph.pipeline.support import SupportData
 from llmpredgraph.pipeline.tower import DrugTower
 from llmpredgraph.protocols.cold import cold_sampler, cold_validator

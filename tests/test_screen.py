@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from llmpredgraph.cli import main
 from llmpredgraph.data.library import read_library
-from llmpredgraph.data.structures import screening_smiles
+from llmpredgraph.data.structures import standard_smiles
 from llmpredgraph.errors import UserError
 
 LIBRARY = [
@@ -57,12 +57,12 @@ def test_read_library_formats_and_chunks(tmp_path):
         list(read_library(tmp_path / "lib.sdf", 2))
 
 
-def test_screening_smiles_standardises_and_explains():
-    assert screening_smiles("[Na+].CC(=O)[O-]") == "CC(=O)O"  # largest fragment, neutralised
-    assert screening_smiles("OCC") == "CCO"
+def test_standard_smiles_standardises_and_explains():
+    assert standard_smiles("[Na+].CC(=O)[O-]") == "CC(=O)O"  # largest fragment, neutralised
+    assert standard_smiles("OCC") == "CCO"
     for bad, reason in [("", "empty"), ("C1CC", "cannot parse"), ("[H][H]", "no heavy atoms")]:
         with pytest.raises(ValueError, match=reason):
-            screening_smiles(bad)
+            standard_smiles(bad)
 
 
 def test_screen_end_to_end_rejects_and_matches_predict(model_dir, tmp_path):
@@ -96,6 +96,39 @@ def test_screen_end_to_end_rejects_and_matches_predict(model_dir, tmp_path):
     stages = summary["stage_seconds"]
     assert set(stages) == {"standardise", "encode", "neighbours", "graph", "decode", "rank", "write"}
     assert all(v >= 0 for v in stages.values()) and sum(stages.values()) <= summary["seconds"]
+
+
+def test_salt_and_parent_score_identically_in_predict_and_screen(model_dir, tmp_path):
+    """One standardiser for both commands: a hydrochloride, a protonated salt and the free base are
+    the same molecule, with the same numbers, in `predict` and in `screen`."""
+    forms = [
+        ("CN1CCC[C@H]1c1cccnc1", "free base"),
+        ("CN1CCC[C@H]1c1cccnc1.Cl", "hydrochloride"),
+        ("C[NH+]1CCC[C@H]1c1cccnc1.[Cl-]", "ion pair"),
+    ]
+    out = tmp_path / "screen"
+    assert _screen(model_dir, _smi(tmp_path / "lib.smi", forms), out, "--all-pairs").exit_code == 0
+    table = pd.read_parquet(out / "parts")
+    cols = ["side_effect", "association_prob", "expected_class", "high_frequency_prob"]
+    screened = [table[table["molecule"] == n].reset_index(drop=True) for _, n in forms]
+    predicted = []
+    for smiles, _ in forms:
+        res = CliRunner().invoke(
+            main, ["predict", "--model", str(model_dir), "--smiles", smiles, "--top", "0"] + ["--format", "json"]
+        )
+        assert res.exit_code == 0, res.output
+        predicted.append(pd.DataFrame(json.loads(res.output)))
+    assert screened[0]["smiles"].nunique() == 1
+    for got, want in zip(screened, predicted):
+        assert (got["smiles"] == screened[0]["smiles"]).all()
+        pd.testing.assert_frame_equal(got[cols], screened[0][cols])
+        pd.testing.assert_frame_equal(want[cols], predicted[0][cols])
+        # the same ranking and numbers in both commands (predict rounds for reading)
+        assert got["side_effect"].tolist() == want["side_effect"].tolist()
+        np.testing.assert_allclose(got["association_prob"], want["association_prob"], atol=5e-5)
+        np.testing.assert_allclose(got["expected_class"], want["expected_class"], atol=5e-4)
+    # one output schema: screen's columns are predict's after row, molecule and smiles
+    assert list(table.columns) == ["row", "molecule", "smiles"] + list(predicted[0].columns[1:-2])
 
 
 def test_screen_resumes_and_refuses_other_settings(model_dir, tmp_path):
@@ -153,7 +186,7 @@ def test_support_index_finds_the_exact_neighbours():
 
 
 def test_faiss_and_exact_neighbours_score_alike(model_dir):
-    from llmpredgraph.pipeline.pipeline import Pipeline
+    from llmpredgraph.pipeline.fitted import Pipeline
 
     pipe = Pipeline.load(model_dir)
     mols = ["CCOc1ccccc1", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "c1ccc2ccccc2c1"]

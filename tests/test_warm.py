@@ -105,6 +105,35 @@ def test_warm_fold_is_blind_to_held_out_classes(bench):
     assert {(d, s) for d, s, c in zip(p["drug"], p["side_effect"], p["true_class"]) if c > 0} == held
 
 
+def test_warm_fold_is_blind_to_which_held_out_pairs_exist(bench):
+    """Removing held-out pairs (they become unknown) and adding new held-out pairs (unknown cells made
+    known) changes which pairs are scored, never a prediction: nothing fitted learns where the
+    held-out pairs lie, e.g. by keeping them out of its sampled negatives."""
+    cfg = Config.model_validate(TINY)
+    train, test = warm_folds(bench.R, 3, 0)[0]
+    inputs = _tiny_inputs(bench)
+    a = run_fold(WarmProtocol(bench, cfg), Fold(0, cfg.seed, train, test), inputs, progress=False)
+    rng = np.random.default_rng(1)
+    gone = rng.random(len(test)) < 0.3
+    unknown = np.argwhere(bench.R == 0)
+    added = unknown[rng.choice(len(unknown), 25, replace=False)]
+    changed = bench.R.copy()
+    changed[test[gone, 0], test[gone, 1]] = 0
+    changed[added[:, 0], added[:, 1]] = 3
+    test2 = np.concatenate([test[~gone], added])
+    bench2 = bench.__class__(**{**bench.__dict__, "R": changed})
+    b = run_fold(WarmProtocol(bench2, cfg), Fold(0, cfg.seed, train, test2), inputs, progress=False)
+    assert set(a.scores) == set(b.scores) == {"graph", "mlp", "se_mean", "bias", "knn_fp"}
+    common = np.intersect1d(a.rows, b.rows)
+    assert len(common) >= bench.n_drugs // 2
+    pos_a, pos_b = {int(r): i for i, r in enumerate(a.rows)}, {int(r): i for i, r in enumerate(b.rows)}
+    ia, ib = [pos_a[int(r)] for r in common], [pos_b[int(r)] for r in common]
+    for method in a.scores:
+        for head in ("dsf", "dshf", "assoc"):
+            np.testing.assert_array_equal(a.scores[method][head][ia], b.scores[method][head][ib], f"{method} {head}")
+    assert a.metrics["graph"] != b.metrics["graph"]  # the change reached the targets
+
+
 def test_additive_bias_by_hand():
     Y = np.array([[2.0, 4.0]])
     mu, bd, bs = additive_bias(Y, Y > 0, lam=0.0, iters=1)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import click
 
+from .ask import ask
 from .common import OneLineErrors
 from .data import data
 from .evaluation import ablate, compare, experiment
-from .models import embed, finetune, predict, train
+from .models import contrastive, embed, finetune, predict, train
 from .pretrain import pretrain
 from .screen import screen
 
@@ -22,5 +23,5 @@ def main():
     """
 
 
-for command in (data, embed, finetune, experiment, ablate, compare, train, predict, screen, pretrain):
+for command in (data, embed, contrastive, finetune, experiment, ablate, compare, train, predict, screen, pretrain, ask):
     main.add_command(command)

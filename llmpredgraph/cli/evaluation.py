@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..runfolder import RunFolder
 from .common import CONFIG, DEVICE, OVERRIDE, TRACK, build_executor, executor_options, with_device
 
 
@@ -44,7 +45,7 @@ def experiment(
         command="llmpredgraph " + " ".join(sys.argv[1:]),
         executor=build_executor(executor, ray_address, ray_cpus, ray_gpus),
     )
-    click.echo((folder / "summary.md").read_text())
+    click.echo(RunFolder(folder).summary.read_text())
     click.echo(f"results in {folder}")
     if track != "none":
         from ..workflows.tracking import track_saved

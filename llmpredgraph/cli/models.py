@@ -1,4 +1,4 @@
-"""Model commands: embed, finetune, train, predict."""
+"""Model commands: embed, contrastive, train, predict."""
 
 from __future__ import annotations
 
@@ -25,15 +25,25 @@ def embed(config_path, overrides, check_unk):
 @CONFIG
 @OVERRIDE
 @click.option("--fold", default=0, show_default=True, help="Which cold fold's training drugs to tune on.")
-@click.option("--out", type=click.Path(), default=None, help="Output folder (default: runs/finetune-<mode>-fold<k>).")
-def finetune(config_path, overrides, fold, out):
-    """Contrastive encoder stage on one cold fold (training labels only); writes tuned embeddings and a plot."""
+@click.option(
+    "--out", type=click.Path(), default=None, help="Output folder (default: runs/contrastive-<mode>-fold<k>)."
+)
+def contrastive(config_path, overrides, fold, out):
+    """Contrastive encoder stage on one cold fold (training labels only): projection heads, or with
+    --set contrastive.mode=lora|full the SMILES LM too; writes tuned embeddings and a plot.
+    (End-to-end fine-tuning with the link model runs inside `experiment` and `train`.)"""
     from ..config import load_config
-    from ..workflows.finetune import finetune_command
+    from ..workflows.contrastive import contrastive_command
 
     cfg = load_config(config_path, list(overrides))
-    for line in finetune_command(cfg, fold, out):
+    for line in contrastive_command(cfg, fold, out):
         click.echo(line)
+
+
+# the command's old name, kept working for existing scripts; not listed in --help
+finetune = click.Command(
+    "finetune", params=contrastive.params, callback=contrastive.callback, hidden=True, help="Old name of `contrastive`."
+)
 
 
 @click.command()
@@ -135,12 +145,48 @@ def train(config_path, overrides, protocol, out, hold_out, quiet, device, track)
     show_default=True,
     help="New molecules: association = by probability (side effects every drug has come first); lift = "
     "likely side effects (probability >= 0.5) by probability / the model's typical probability for a "
-    "benchmark drug. Lift is only as specific as the model: see README.",
+    "benchmark drug. Lift is only as specific as the model: see docs/predict.md.",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table: aligned text to read; csv and json: every column, for other tools.",
+)
 @click.option("--out", type=click.Path(), default=None, help="Write to this file instead of printing.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="New molecules: per side effect the training drugs that voted for it (class, similarity, the "
+    "channel that made them neighbours), the share of the molecule's ATC class that has it, and how the "
+    "score splits into prior and learned correction. Table: the first 3 drugs; CSV and JSON: all.",
+)
+@click.option(
+    "--report",
+    type=click.Path(),
+    default=None,
+    help="New molecules: also write a self-contained HTML page (structure drawing, side effects by "
+    "system organ class as bars, evidence drugs) to this file.",
+)
 def predict(
-    model_dir, smiles, input_csv, name, atc, targets, description, drugs, out_of_fold, method, top, rank, fmt, out
+    model_dir,
+    smiles,
+    input_csv,
+    name,
+    atc,
+    targets,
+    description,
+    drugs,
+    out_of_fold,
+    method,
+    top,
+    rank,
+    fmt,
+    out,
+    explain,
+    report,
 ):
     """Ranked side effects: association probability, the model's typical probability for a benchmark
     drug and the lift over it, predicted frequency class (with its expected value) and
@@ -160,7 +206,22 @@ def predict(
     from ..workflows.predict import predict_command
 
     text, notes = predict_command(
-        model_dir, smiles, input_csv, drugs, top, fmt, out, out_of_fold, method, rank, atc, targets, name, description
+        model_dir,
+        smiles,
+        input_csv,
+        drugs,
+        top,
+        fmt,
+        out,
+        out_of_fold,
+        method,
+        rank,
+        atc,
+        targets,
+        name,
+        description,
+        explain,
+        report,
     )
     for note in notes:
         click.echo(note, err=True)

@@ -30,17 +30,23 @@ from .common import choice_option
     "DrugBank drug texts and MedDRA side-effect texts, no labels) or a .txt file, one text per line.",
 )
 @click.option("--limit", type=int, default=20_000, show_default=True, help="First N distinct SMILES of the corpus.")
-@click.option("--steps", default=500, show_default=True)
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("--lr", default=5e-5, show_default=True)
+@click.option("--steps", default=500, show_default=True, help="Optimiser steps in all (a resumed run counts on).")
+@click.option("--batch-size", default=32, show_default=True, help="Sequences per step.")
+@click.option("--lr", default=5e-5, show_default=True, help="AdamW learning rate.")
 @click.option("--max-length", default=128, show_default=True, help="Tokens per SMILES (longer ones are cut).")
 @click.option(
     "--lora", is_flag=True, help="Train LoRA adapters (query/value) instead of all weights; merged at the end."
 )
 @click.option("--eval-every", default=50, show_default=True, help="Steps between held-out evaluations.")
 @click.option("--checkpoint-every", default=100, show_default=True, help="Steps between resumable checkpoints.")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="auto", show_default=True)
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda", "auto"]),
+    default="auto",
+    show_default=True,
+    help="Where torch runs (auto: a CUDA GPU when torch sees one, else CPU).",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the corpus split, masking and initialisation.")
 @click.option("--out", required=True, type=click.Path(), help="Output folder; OUT/model is the tuned encoder.")
 @click.option("--overwrite", is_flag=True, help="Delete an existing output folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

@@ -8,7 +8,14 @@ from .common import build_executor, choice_option, executor_options
 
 
 @click.command()
-@click.option("--model", "model_dir", default="models/default", show_default=True, type=click.Path())
+@click.option(
+    "--model",
+    "model_dir",
+    default="models/default",
+    show_default=True,
+    type=click.Path(),
+    help="Cold model folder (`llmpredgraph train`); screen scores exactly as predict does with it.",
+)
 @click.option(
     "--input",
     "library",

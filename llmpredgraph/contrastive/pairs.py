@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..units import to_fraction
+from ..frequency import to_fraction
 
 
 @dataclass

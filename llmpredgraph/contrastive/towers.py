@@ -36,6 +36,11 @@ class ProjectionHead(nn.Module):
         self.norm = norm
         self.net = nn.Sequential(nn.Linear(in_dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, out_dim))
 
+    def reset_parameters(self) -> None:
+        for layer in self.net:
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.norm(x))
 
@@ -47,6 +52,9 @@ class FrozenTower(nn.Module):
         super().__init__()
         self.register_buffer("X", torch.as_tensor(X, dtype=torch.float32))
         self.head = head
+
+    def reset_parameters(self) -> None:
+        self.head.reset_parameters()
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         return self.head(self.X[idx])

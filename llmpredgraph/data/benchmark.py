@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..atomic import atomic_path, sha256_file
 from ..errors import UserError
-from ..units import CLASSES, is_high
+from ..frequency import CLASSES, is_high
 
 FILES = ("R.npy", "drugs.csv", "side_effects.csv", "hierarchy.csv", "manifest.json")
 

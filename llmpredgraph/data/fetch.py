@@ -60,7 +60,7 @@ def _fetch_one(entry: RawFile, dest: Path, mirror: Path | None) -> str:
             raise UserError(
                 f"checksum mismatch for {entry.path} (got {got[:12]}..., expected {entry.sha256[:12]}...) from {where}",
                 "replace it with the published file (pinned URL and sha256 in llmpredgraph/data/registry.py, "
-                "README 'Data'); nothing was written",
+                "docs/data.md); nothing was written",
             )
     return how
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..units import CLASS_NAMES, HIGH_FREQ_CLASS
+from ..frequency import CLASS_NAMES, HIGH_FREQ_CLASS
 
 
 def format_audit(a: dict) -> list[str]:

@@ -102,9 +102,10 @@ def scaffold_groups(scaffolds: list[str], groups: np.ndarray) -> np.ndarray:
     return structure_groups(comps)
 
 
-def screening_smiles(smiles: str) -> str:
-    """Canonical SMILES of the largest fragment, neutralised: the cheap standardisation of `screen`
-    (no tautomers). ValueError naming the problem when the input is not a usable molecule."""
+def standard_smiles(smiles: str) -> str:
+    """Canonical SMILES of the largest fragment, neutralised (no tautomers): the one standardisation of
+    new molecules, shared by `predict` and `screen` so a salt scores as its parent in both. Idempotent.
+    ValueError naming the problem when the input is not a usable molecule."""
     if not isinstance(smiles, str) or not smiles.strip():
         raise ValueError("empty SMILES")
     mol = Chem.MolFromSmiles(smiles.strip())

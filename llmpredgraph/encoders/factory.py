@@ -7,7 +7,7 @@ import numpy as np
 from ..config import EncodersCfg
 from .base import Encoder
 from .cache import EmbeddingCache
-from .simple import HashEncoder, MorganEncoder, OneHotEncoder
+from .fixed import HashEncoder, MorganEncoder, OneHotEncoder
 
 
 def build_drug_encoder(cfg: EncodersCfg, device: str = "cpu") -> Encoder:

@@ -1,4 +1,4 @@
-"""Model-free encoders: deterministic hashing (tests), Morgan fingerprints, one-hot."""
+"""Fixed encoders with no language model: Morgan fingerprints, one-hot and deterministic hashing (tests)."""
 
 from __future__ import annotations
 

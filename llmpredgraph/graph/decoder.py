@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..units import from_unit, to_unit, uncentre
+from ..frequency import from_unit, to_unit, uncentre
 from .pair_features import PairFeatures
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..units import to_fraction
+from ..frequency import to_fraction
 
 
 def cosine_matrix(X: np.ndarray) -> np.ndarray:

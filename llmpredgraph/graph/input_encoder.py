@@ -41,10 +41,19 @@ class InputEncoder(nn.Module):
         self.drug_emb = nn.Embedding(n_drug, hidden) if drug_embedding and n_drug else None
         # knowledge node types (ATC classes, proteins): a learned vector per node
         self.extra = nn.ModuleDict({t: nn.Embedding(n, hidden) for t, n in (extra or {}).items() if n})
+        self.dropout = nn.Dropout(dropout)
+        self._init_embeddings()
+
+    def _init_embeddings(self) -> None:
         for emb in (self.se_emb, self.drug_emb, *self.extra.values()):
             if emb is not None:
                 nn.init.normal_(emb.weight, std=0.1)
-        self.dropout = nn.Dropout(dropout)
+
+    def reset_parameters(self) -> None:
+        for block in (self.drug, self.se):
+            for layer in block:
+                layer.reset_parameters()
+        self._init_embeddings()
 
     def forward(self, x_drug: torch.Tensor, x_se: torch.Tensor) -> dict[str, torch.Tensor]:
         h_se = self.se(x_se)

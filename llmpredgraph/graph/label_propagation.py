@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch_geometric.utils import softmax
 
-from ..units import MAX_CLASS, MIN_CLASS, centre, from_fraction, is_high, scale_offset
+from ..frequency import MAX_CLASS, MIN_CLASS, centre, from_fraction, is_high, scale_offset
 from .build import HAS, SIMILAR
 from .offsets import neighbour_offsets, ridge_bias
 from .pair_features import PairFeatures
@@ -60,6 +60,19 @@ class LabelPropagation(nn.Module):
             "power": power,
             "assoc_share": assoc_share,
         }
+
+    @property
+    def column_names(self) -> list[str]:
+        """Names of the `PairFeatures.columns` that forward returns, in order (offsets on the
+        centred scale `frequency.scale_offset`)."""
+        names = ["neighbour_share", "neighbour_class"]
+        names += ["own_degree", "own_offset"] if self.own else []
+        return names + (["neighbour_offset", "neighbour_residual"] if self.offsets else [])
+
+    def votes(self, data, rows: torch.Tensor) -> torch.Tensor | None:
+        """[len(rows), n_drug] the support drugs' row-normalised votes in the priors of the drugs in
+        `rows` (see `_prior_weights`): the same weights forward uses; None without offsets or votes."""
+        return self._prior_weights(data, data["drug"].num_nodes, rows) if self.offsets else None
 
     @staticmethod
     def _weights(data, n_drug: int, temperature: float | None) -> torch.Tensor | None:

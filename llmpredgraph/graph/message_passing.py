@@ -1,4 +1,4 @@
-"""Stacked HeteroConv layers (SAGE, GAT or GraphConv) with residual connections."""
+"""Stacked HeteroConv layers (SAGE, GAT or GraphConv) with residual connections and LayerNorm."""
 
 from __future__ import annotations
 
@@ -18,8 +18,21 @@ def _conv(kind: str, hidden: int) -> nn.Module:
 
 
 class HeteroMessagePassing(nn.Module):
-    """{node type: [n, hidden]} -> {node type: [n, hidden]} through `layers` HeteroConv layers over
-    the edge types present in the graph; a node type that receives no message keeps its vectors."""
+    r"""{node type: [n_t, hidden]} -> {node type: [n_t, hidden]} through `layers` HeteroConv layers
+    over the edge types present in the graph. Layer l updates node i of type t as
+
+    .. math::
+        m_i = \sum_{r = (s, \cdot, t)} \mathrm{conv}_r^{(l)}(h^{(l)}_{s}, h^{(l)}_i)
+
+        h^{(l+1)}_i = \mathrm{LayerNorm}_t\big(h^{(l)}_i + \mathrm{Dropout}(\mathrm{ReLU}(m_i))\big)
+
+    where conv_r is one relation's convolution (PyG): 'sage' W_1 h_i + W_2 mean_{j in N_r(i)} h_j;
+    'graph' W_1 h_i + W_2 mean_{j in N_r(i)} e_ji h_j with the edge weight e_ji; 'gat' attention
+    over N_r(i) with the edge weight as edge feature. A node type that receives no message keeps
+    its vectors unchanged.
+
+    Shapes: x {type: [n_t, hidden]}; data a HeteroData with edge_index [2, E_r] and edge_weight [E_r]
+    per relation r."""
 
     def __init__(
         self,
@@ -45,6 +58,13 @@ class HeteroMessagePassing(nn.Module):
         )
         self.norms = nn.ModuleList(nn.ModuleDict({t: nn.LayerNorm(hidden) for t in node_types}) for _ in range(layers))
         self.dropout = nn.Dropout(dropout)
+
+    def reset_parameters(self) -> None:
+        for conv in self.layers:
+            conv.reset_parameters()
+        for norms in self.norms:
+            for norm in norms.values():
+                norm.reset_parameters()
 
     def forward(self, x: dict[str, torch.Tensor], data) -> dict[str, torch.Tensor]:
         present = [et for et in self.edge_types if et in data.edge_types]

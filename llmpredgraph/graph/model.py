@@ -38,6 +38,12 @@ class LinkModel(nn.Module):
             decoder,
         )
 
+    def reset_parameters(self) -> None:
+        """Re-initialise every learned part (label propagation has no parameters)."""
+        for part in (self.encoder, self.message_passing, self.decoder):
+            if part is not None:
+                part.reset_parameters()
+
     def node_vectors(self, data) -> dict[str, torch.Tensor]:
         """{'drug': [n_drug, hidden], 'side_effect': [n_se, hidden]} after message passing."""
         h = self.encoder(data["drug"].x, data["side_effect"].x)

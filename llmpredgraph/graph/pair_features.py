@@ -14,7 +14,7 @@ class PairFeatures:
     columns: [n, k] feature columns (neighbour share and class, offsets, own-drug terms).
     dshf_prior: [n] prior probability of class >= 4, or None.
     assoc_prior: [n] prior probability that the pair is known (popularity-based), or None.
-    dsf_prior: [n] prior class on the centred scale `units.centre` (-1..1), or None.
+    dsf_prior: [n] prior class on the centred scale `frequency.centre` (-1..1), or None.
 
     The decoder reads the priors by name and learns corrections to them; `matrix()` is what its
     MLP sees: the columns, then the priors in the fixed order dshf, assoc, dsf.

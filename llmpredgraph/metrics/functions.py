@@ -6,7 +6,7 @@ import numpy as np
 from scipy.stats import rankdata, spearmanr
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
-from ..units import clip_class, is_high
+from ..frequency import clip_class, is_high
 from .registry import PER_DRUG
 
 

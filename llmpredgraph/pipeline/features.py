@@ -31,16 +31,30 @@ class Inputs:
     knowledge: DrugKnowledge | None = None
 
     def similarity(self, weights: dict[str, float]) -> np.ndarray:
-        """[n_drug, n_drug] drug similarity: Tanimoto alone, or the weighted combination of
-        structure, ATC and target channels (graph.similarity.combine)."""
-        if all(not w for c, w in weights.items() if c != "structure"):
-            return self.tanimoto
-        if self.knowledge is None:
-            raise UserError(
-                "this processed benchmark has no ATC/target columns (prepared by an older version)",
-                "run `llmpredgraph data prepare` again",
-            )
-        return self.knowledge.similarity(self.tanimoto, weights)
+        """[n_drug, n_drug] drug similarity under channel weights (see `weighted_similarity`)."""
+        return weighted_similarity(self.tanimoto, self.knowledge, weights)
+
+
+def weighted_similarity(tanimoto: np.ndarray, knowledge: DrugKnowledge | None, weights: dict[str, float]) -> np.ndarray:
+    """[n, n] drug similarity: the Tanimoto matrix alone when only structure has weight, else the
+    weighted combination of structure, ATC and target channels (graph.similarity.combine)."""
+    if all(not w for c, w in weights.items() if c != "structure"):
+        return tanimoto
+    if knowledge is None:
+        raise UserError(
+            "the combined similarity needs the drugs' ATC classes and targets, which this data lacks",
+            "run `llmpredgraph data prepare` again, or set graph.knn_similarity: fingerprint",
+        )
+    return knowledge.similarity(tanimoto, weights)
+
+
+def similarity_of(graph_cfg, x: np.ndarray, tanimoto: np.ndarray | None, knowledge: DrugKnowledge | None) -> np.ndarray:
+    """[n, n] similarity of graph.knn_similarity, the one rule for benchmark folds and new molecules:
+    from vectors x [n, d], the Tanimoto matrix of the fingerprints and, for 'combined', the drugs'
+    knowledge (a drug without it is compared on structure)."""
+    if graph_cfg.knn_similarity == "combined":
+        return weighted_similarity(tanimoto, knowledge, graph_cfg.knn_weights.model_dump())
+    return drug_similarity(graph_cfg.knn_similarity, x, tanimoto)
 
 
 @dataclass
@@ -96,8 +110,7 @@ def fit_features(
         seen = np.flatnonzero((R[fit_idx] > 0).any(0))
         x_se = Standardize.fit(inputs.X_se[seen])(torch.as_tensor(inputs.X_se, dtype=torch.float32)).numpy()
     g = cfg.graph
-    S = inputs.similarity(g.knn_weights.model_dump()) if g.knn_similarity == "combined" else None
-    S = drug_similarity(g.knn_similarity, x_drug, inputs.tanimoto) if S is None else S
+    S = similarity_of(g, x_drug, inputs.tanimoto, inputs.knowledge)
     x_drug, x_se = x_drug.astype(np.float32), x_se.astype(np.float32)
     return NodeFeatures(x_drug, x_se, S, tower, info, dict(inputs.identities), raw)
 
@@ -106,7 +119,7 @@ def load_inputs(bench, cfg: Config, progress: bool = True) -> Inputs:
     """Embed drugs and side effects (cached) and compute Morgan fingerprints and their Tanimoto matrix."""
     from ..encoders.cache import EmbeddingCache
     from ..encoders.factory import embed_benchmark
-    from ..encoders.simple import MorganEncoder
+    from ..encoders.fixed import MorganEncoder
 
     cache = EmbeddingCache()
     X_drug, X_se, idents = embed_benchmark(bench, cfg.encoders, cache, progress, device=str(resolve_device(cfg.device)))

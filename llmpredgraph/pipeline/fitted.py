@@ -20,12 +20,12 @@ from ..atomic import atomic_path
 from ..config import Config, from_dict
 from ..errors import UserError
 from ..graph.build import GraphBuilder
-from ..graph.edges import drug_similarity, tanimoto_matrix
+from ..graph.edges import tanimoto_matrix
 from ..graph.model import LinkModel, build_model
 from ..stages import Stages
-from .features import NodeFeatures
+from .features import NodeFeatures, similarity_of
 from .knowledge import DrugKnowledge
-from .molecules import score_molecules
+from .molecules import decode_rows, molecule_graph, score_molecules
 from .support import SupportData
 from .tower import DrugTower
 from .training import Sampler, Validator, choose_correction, fit_model
@@ -66,6 +66,13 @@ class Pipeline:
         """A builder over these drug vectors, similarity and labels (new molecules appended to the support's)."""
         kgraph = kgraph if kgraph is not None else self.kgraph
         return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph, kgraph)
+
+    def serve_labels(self, R: np.ndarray) -> None:
+        """After fitting on the fit labels, show `R` (every training label, validation drugs' too)
+        to prediction: the support labels and the graph builder follow it."""
+        self.support = self.support.with_labels(R)
+        self.builder = self.graph_builder(self.features.x_drug, self.features.S_drug, R)
+        self._typical, self._index = None, None
 
     @property
     def uses_graph(self) -> bool:
@@ -124,31 +131,35 @@ class Pipeline:
         R: np.ndarray | None = None,
         chunk: int = 200_000,
         builder: GraphBuilder | None = None,
+        model: LinkModel | None = None,
     ) -> dict[str, np.ndarray]:
         """Scores of the pairs (d[i], s[i]), each [n]. The graph shows labels of `support` drugs only
         (from R when given: the warm protocol passes a copy without its held-out pairs). A decoder that
-        centres its corrections per drug needs whole rows (every side effect of each drug in d)."""
-        h, pair, d, s = self.graph_pass(support, query, d, s, R, builder)
+        centres its corrections per drug needs whole rows (every side effect of each drug in d).
+        model: the link model to score with (a validator's candidate); default the pipeline's."""
+        model = self.model if model is None else model
+        h, pair, d, s = self.graph_pass(support, query, d, s, R, builder, model)
         cut = lambda i: pair.rows(slice(i, i + chunk)) if pair is not None else None  # noqa: E731
-        dec = self.model.decoder
+        dec = model.decoder
         z = [
             dec.learned(h["drug"][d[i : i + chunk]], h["side_effect"][s[i : i + chunk]], cut(i))
             for i in range(0, len(d), chunk)
         ]
-        return self.scores_from(torch.cat(z) if z else torch.zeros(0, 3, device=d.device), d, pair, chunk)
+        return self.scores_from(torch.cat(z) if z else torch.zeros(0, 3, device=d.device), d, pair, chunk, model)
 
-    def graph_pass(self, support, query, d, s, R=None, builder: GraphBuilder | None = None) -> tuple:
+    def graph_pass(self, support, query, d, s, R=None, builder: GraphBuilder | None = None, model=None) -> tuple:
         """(node vectors, pair features, d, s as tensors) for the pairs (d[i], s[i]) on the graph that
         shows `support` drugs' labels: everything the decoder reads, on the model's device."""
-        model, dev = self.model.eval(), next(self.model.parameters()).device  # where fit left it
+        model = (self.model if model is None else model).eval()
+        dev = next(model.parameters()).device  # where fit left it
         data = (builder or self.builder).build(support, query, R).to(dev)
         h = model.node_vectors(data)
         d, s = (torch.as_tensor(np.asarray(x, dtype=np.int64), device=dev) for x in (d, s))
         return h, model.pair_features(data, d, s), d, s  # pair features: graph-wide sums once, not per chunk
 
-    def scores_from(self, z: torch.Tensor, d: torch.Tensor, pair, chunk: int) -> dict[str, np.ndarray]:
+    def scores_from(self, z: torch.Tensor, d: torch.Tensor, pair, chunk: int, model=None) -> dict[str, np.ndarray]:
         """Decoder outputs z [n, 3] of the pairs with drugs d [n] -> each head's scores [n] (numpy)."""
-        dec = self.model.decoder
+        dec = (self.model if model is None else model).decoder
         shift = drug_means(z, d, self.support.n_side_effects) if dec.centre.any() else None
         outs = [
             dec.combine(
@@ -168,13 +179,14 @@ class Pipeline:
         rows: np.ndarray | None = None,
         R: np.ndarray | None = None,
         builder: GraphBuilder | None = None,
+        model: LinkModel | None = None,
     ) -> dict[str, np.ndarray]:
-        """Scores [len(rows), n_se] for every (drug in `rows`, side effect); rows defaults to the query drugs."""
+        """Scores [len(rows), n_se] for every (drug in `rows`, side effect); rows defaults to the query
+        drugs; model as predict_pairs."""
         rows = np.asarray(query if rows is None else rows, dtype=np.int64)
         n_se = self.support.n_side_effects
-        p = self.predict_pairs(
-            support, query, np.repeat(rows, n_se), np.tile(np.arange(n_se), len(rows)), R, builder=builder
-        )
+        d, s = np.repeat(rows, n_se), np.tile(np.arange(n_se), len(rows))
+        p = self.predict_pairs(support, query, d, s, R, builder=builder, model=model)
         return {k: v.reshape(len(rows), n_se) for k, v in p.items()}
 
     def predict_molecules(
@@ -183,15 +195,27 @@ class Pipeline:
         knowledge: tuple[list[list[str]], list[list[str]]] | None = None,
         texts: list[str] | None = None,
         neighbours: str = "exact",
+        standardised: bool = False,
     ) -> dict[str, np.ndarray]:
-        """Scores [n_molecules, n_se] for molecules outside the benchmark: each is embedded, mapped
+        """Scores [n_molecules, n_se] for molecules outside the benchmark: each is standardised
+        (`data.structures.standard_smiles`; skipped when the caller has done it), embedded, mapped
         by the drug tower, linked to its nearest support drugs and decoded; none becomes a neighbour.
         neighbours: 'exact' (dense similarity to every support drug) or 'faiss' (the support index,
         for libraries; molecules without knowledge only).
         knowledge: per molecule its ATC classes and 'category:uniprot' entries (the combined similarity
         compares them with the support drugs'; without them a molecule is compared on structure).
         texts: per molecule its drug text, for models whose drug vectors include it (add_text)."""
-        return score_molecules(self, smiles, knowledge, texts, neighbours)
+        return score_molecules(self, smiles, knowledge, texts, neighbours, standardised)
+
+    def molecule_graph(self, smiles: list[str], knowledge=None, texts=None, standardised: bool = False):
+        """New molecules standardised, encoded and linked to the support drugs (exact neighbours),
+        before decoding: `score_graph` scores it, `pipeline.explain.explain_rows` explains it."""
+        return molecule_graph(self, smiles, knowledge, texts, "exact", standardised)
+
+    def score_graph(self, mg) -> dict[str, np.ndarray]:
+        """Scores [m, n_se] of the molecules of a `molecule_graph`, exactly as predict_molecules."""
+        p = decode_rows(self, np.arange(mg.n_support), mg.query, mg.query, mg.builder)
+        return {k: v.reshape(len(mg.query), -1) for k, v in p.items()}
 
     def support_index(self):
         """FAISS index over the support drugs (built once) for new molecules, which carry no knowledge:
@@ -231,7 +255,7 @@ class Pipeline:
 
     def similarity(self, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None = None) -> np.ndarray:
         """Drug-drug similarity as the fold used it (graph.knn_similarity); x [n, d], fp [n, bits]."""
-        return similarity_of(self.cfg.graph, x, fp, knowledge)
+        return similarity_of(self.cfg.graph, x, _tanimoto(self.cfg.graph, fp), knowledge)
 
     def text_encoder(self):
         """The text model the drug texts were embedded with (encoders.drug.add_text); refused when another."""
@@ -287,6 +311,8 @@ class Pipeline:
             names = {"drugs": s.drug_names, "smiles": s.drug_smiles, "side_effects": s.se_names}
             if s.knowledge is not None:
                 names["knowledge"] = s.knowledge.dump()
+            if s.se_soc is not None:
+                names["side_effect_soc"] = s.se_soc
             (tmp / "names.json").write_text(json.dumps(names))
         return folder
 
@@ -318,9 +344,10 @@ class Pipeline:
             names["smiles"],
             names["side_effects"],
             DrugKnowledge(**names["knowledge"]) if "knowledge" in names else None,
+            names.get("side_effect_soc"),  # absent from folders saved before reports
         )
         x_drug = arrays["x_drug"]
-        S = similarity_of(cfg.graph, x_drug, support.fingerprints, support.knowledge)
+        S = similarity_of(cfg.graph, x_drug, _tanimoto(cfg.graph, support.fingerprints), support.knowledge)
         features = NodeFeatures(
             x_drug, arrays["x_se"], S, DrugTower.load(folder / "tower.pt"), None, dict(meta.get("encoders") or {})
         )
@@ -341,15 +368,5 @@ def drug_means(z: torch.Tensor, d: torch.Tensor, n_se: int) -> torch.Tensor:
     return (sums / n_se)[inv]
 
 
-def similarity_of(graph_cfg, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None) -> np.ndarray:
-    """[n, n] similarity of graph.knn_similarity from vectors x [n, d], fingerprints fp [n, bits] and,
-    for 'combined', the drugs' knowledge (a drug without it is compared on structure)."""
-    kind = graph_cfg.knn_similarity
-    if kind == "combined":
-        if knowledge is None:
-            raise UserError(
-                "graph.knn_similarity: combined needs the drugs' ATC classes and targets, which this data lacks",
-                "run `llmpredgraph data prepare` again, or set graph.knn_similarity: fingerprint",
-            )
-        return knowledge.similarity(tanimoto_matrix(fp), graph_cfg.knn_weights.model_dump())
-    return drug_similarity(kind, x, tanimoto_matrix(fp) if kind != "embedding" else None)
+def _tanimoto(graph_cfg, fp: np.ndarray) -> np.ndarray | None:
+    return None if graph_cfg.knn_similarity == "embedding" else tanimoto_matrix(fp)

@@ -25,6 +25,7 @@ class SupportData:
     drug_smiles: list[str]
     se_names: list[str]
     knowledge: DrugKnowledge | None = None  # ATC classes and targets (graph.knn_similarity: combined)
+    se_soc: list[str] | None = None  # each side effect's MedDRA system organ classes, '|'-joined (reports)
 
     @classmethod
     def from_benchmark(cls, bench, fingerprints: np.ndarray, R: np.ndarray | None = None) -> SupportData:
@@ -37,6 +38,7 @@ class SupportData:
             bench.smiles,
             bench.se_names,
             DrugKnowledge.from_benchmark(bench),
+            _socs(bench),
         )
 
     def with_labels(self, R: np.ndarray) -> SupportData:
@@ -49,3 +51,9 @@ class SupportData:
     @property
     def n_side_effects(self) -> int:
         return self.R.shape[1]
+
+
+def _socs(bench) -> list[str] | None:
+    if "soc" not in bench.side_effects.columns:
+        return None
+    return [v if isinstance(v, str) else "" for v in bench.side_effects["soc"]]

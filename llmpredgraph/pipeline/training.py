@@ -13,10 +13,10 @@ import torch.nn.functional as F
 from ..config import Config
 from ..devices import resolve_device
 from ..errors import UserError
+from ..frequency import is_high
 from ..graph.model import LinkModel
 from ..metrics.registry import HEAD_CRITERION, names, selection_score
 from ..progress import bar as progress_bar
-from ..units import is_high
 
 # sampler(rng) -> (graph, drug idx [n], side-effect idx [n], classes of the positives [n_pos]); positives first
 Sampler = Callable[[np.random.Generator], tuple]

@@ -2,7 +2,7 @@
 
 from .base import Fold, FoldResult, Protocol, Split, Targets
 from .cold import ColdProtocol
-from .fold import fit_pipeline, model_variants, run_fold
+from .fold import fit_on_split, model_variants, run_fold
 from .scaffold import ScaffoldProtocol
 from .warm import WarmProtocol
 
@@ -24,7 +24,7 @@ __all__ = [
     "Split",
     "Targets",
     "WarmProtocol",
-    "fit_pipeline",
+    "fit_on_split",
     "make_protocol",
     "model_variants",
     "run_fold",

@@ -16,7 +16,7 @@ import pandas as pd
 from ..config import Config
 from ..metrics.functions import evaluate
 from ..pipeline.features import Inputs, NodeFeatures
-from ..pipeline.pipeline import Pipeline
+from ..pipeline.fitted import Pipeline
 from ..pipeline.training import Sampler, Validator
 
 

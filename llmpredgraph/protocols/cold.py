@@ -8,7 +8,7 @@ from ..baselines import run_baseline
 from ..errors import UserError
 from ..metrics.functions import selection_metrics
 from ..metrics.registry import selection_score
-from ..pipeline.pipeline import Pipeline
+from ..pipeline.fitted import Pipeline
 from .base import Fold, Protocol, Split, Targets
 from .splits import carve_validation, cold_folds, hide_rows, sample_negatives
 
@@ -85,10 +85,11 @@ def _column(bench, name: str) -> np.ndarray:
 
 
 def cold_validator(pipe: Pipeline, R: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray):
-    """Validation drugs are queries with fit drugs as support, exactly like test drugs."""
+    """Validation drugs are queries with fit drugs as support, exactly like test drugs; scored with
+    the model it is given (the candidate under training), on the pipeline's graph."""
 
     def validate(model) -> dict:
-        return selection_metrics(pipe.predict_matrix(fit_idx, val_idx), R[val_idx])
+        return selection_metrics(pipe.predict_matrix(fit_idx, val_idx, model=model), R[val_idx])
 
     return validate
 

@@ -11,7 +11,7 @@ import torch
 
 from ..config import Config
 from ..pipeline.features import Inputs, NodeFeatures, fit_features
-from ..pipeline.pipeline import HEADS, Pipeline
+from ..pipeline.fitted import HEADS, Pipeline
 from ..pipeline.support import SupportData
 from .base import Fold, FoldResult, Protocol, Split, Targets
 from .selection import baseline_grid, candidate_configs, effective_key, feature_key, tuned_prior
@@ -30,19 +30,27 @@ def model_variants(cfg: Config) -> dict[str, Config]:
     return out
 
 
-def fit_pipeline(
+def fit_on_split(
     protocol: Protocol,
     split: Split,
-    features: NodeFeatures,
-    support: SupportData,
+    inputs: Inputs,
     cfg: Config,
+    features: NodeFeatures | None = None,
     factory: PipelineFactory = Pipeline,
     progress: bool = True,
     desc: str = "train",
 ) -> Pipeline:
-    """Build one pipeline and train it with the protocol's sampler and validator."""
-    pipe = factory(cfg, features, support)
+    """The one training recipe of experiment folds, `train` and the scripts: split -> features ->
+    support -> fit. Features are fitted on split.R_fit (test and validation labels hidden) unless
+    given; the support labels are R_fit too, so no validation label reaches the graph, the priors or
+    the auxiliary pairs while epochs and corrections are chosen; the protocol's sampler and validator
+    train it. Test-time prediction then shows split.R_train (validation drugs become labelled
+    support): protocols pass it to predict, and `train` serves it (Pipeline.serve_labels)."""
     seed = split.fold.seed + cfg.train.seed
+    bench = protocol.bench
+    if features is None:
+        features = fit_features(inputs, split.R_fit, split.feature_drugs, cfg, bench.smiles, seed, progress)
+    pipe = factory(cfg, features, SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit))
     pipe.fit(protocol.sampler(split, pipe), protocol.validator(split, pipe), seed, progress, desc, split.R_fit)
     return pipe
 
@@ -76,7 +84,6 @@ def run_fold(
 
     features = features_for(next(iter(candidates.values())))
     info.update({"contrastive": features.info, "features_seconds": time.perf_counter() - t0})
-    support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit)
     targets = protocol.targets(split)
     preds, pipes = {}, {}
     for name in model_variants(cfg):
@@ -86,7 +93,7 @@ def run_fold(
             key = effective_key(vcfg, uses_graph=name == "graph")
             if key not in trained:
                 desc = f"fold {fold.index} {name}" + (f" [{cname}]" if len(candidates) > 1 else "")
-                pipe = fit_pipeline(protocol, split, features_for(ccfg), support, vcfg, factory, progress, desc)
+                pipe = fit_on_split(protocol, split, inputs, vcfg, features_for(ccfg), factory, progress, desc)
                 trained[key] = (pipe, cname)
             scores[cname] = float(trained[key][0].history["best_val_score"])
         pipe, chosen = max(trained.values(), key=lambda t: scores[t[1]])  # the first of equals wins

@@ -12,7 +12,7 @@ import numpy as np
 from ..baselines import run_baseline
 from ..metrics.functions import selection_metrics
 from ..metrics.registry import selection_score
-from ..pipeline.pipeline import Pipeline
+from ..pipeline.fitted import Pipeline
 from .base import Fold, Protocol, Split, Targets
 from .splits import carve_validation_pairs, hide_pairs, only_pairs, sample_unknown, warm_folds
 
@@ -118,7 +118,7 @@ def warm_validator(
     r, c = np.nonzero(cells)
 
     def validate(model) -> dict:
-        p = pipe.predict_pairs(support, [], t.rows[r], c, R=R_fit)
+        p = pipe.predict_pairs(support, [], t.rows[r], c, R=R_fit, model=model)
         pred = {k: np.zeros(t.R_test.shape, dtype=np.float32) for k in p}
         for k, v in p.items():
             pred[k][r, c] = v

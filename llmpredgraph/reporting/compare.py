@@ -3,13 +3,13 @@ resampled t-tests of every run:method against a reference run:method on the iden
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import UserError
 from ..metrics.registry import names
+from ..runfolder import RunFolder
 from .statistics import TEST_NOTE, paired
 from .summary import mean_sd, present
 
@@ -20,14 +20,10 @@ def _load(folders: list[str]) -> tuple[list[tuple[Path, pd.DataFrame]], int]:
         raise UserError("compare needs at least two run folders", "pass two or more finished runs")
     ref, frames = None, []
     for f in folders:
-        p = Path(f)
-        if not (p / "metrics.csv").is_file() or not (p / "folds.json").is_file():
-            raise UserError(
-                f"{p} is not a finished run folder (no metrics.csv / folds.json)",
-                "run `llmpredgraph experiment` to completion first",
-            )
-        folds = json.loads((p / "folds.json").read_text())
-        df = pd.read_csv(p / "metrics.csv")
+        run = RunFolder(f)
+        p = run.require(run.metrics_csv, run.folds_file, finished=True).path
+        folds = run.folds()
+        df = pd.read_csv(run.metrics_csv)
         key = (
             folds.get("protocol"),
             folds.get("test_drugs") or folds.get("test_pairs"),

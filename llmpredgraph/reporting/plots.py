@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from ..atomic import write_with  # noqa: E402
-from ..units import CLASSES, clip_class, is_high  # noqa: E402
+from ..frequency import CLASSES, clip_class, is_high  # noqa: E402
 
 
 def _save(fig, path: Path) -> None:

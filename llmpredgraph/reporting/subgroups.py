@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..frequency import is_high
 from ..metrics.functions import binary_metrics, dsf_metrics
-from ..units import is_high
 
 
 def pair_metrics(true_class: np.ndarray, dsf: np.ndarray, dshf: np.ndarray, assoc: np.ndarray) -> dict[str, float]:

@@ -78,7 +78,7 @@ def fold(config, overrides) -> dict:
 
 def predict_warm(model_dir: str, smiles: str, repeats: int = 5) -> dict:
     """Load a model once, then time repeated single-SMILES predictions."""
-    from ..pipeline.pipeline import Pipeline
+    from ..pipeline.fitted import Pipeline
 
     t0 = time.perf_counter()
     p = Pipeline.load(model_dir)

@@ -12,7 +12,8 @@ from ..config import Config, from_dict, set_path
 from ..errors import UserError
 from ..reporting.ablation import ablation_markdown, ablation_table, forest_plot
 from ..reporting.summary import metrics_frame
-from .experiment import load_fold_metrics, plan_experiment, run_plans
+from ..runfolder import RunFolder
+from .experiment import plan_experiment, run_plans
 
 _OFF_MLP = {"model.message_passing": False, "model.label_propagation": False}
 VARIANTS: dict[str, dict] = {
@@ -87,7 +88,7 @@ def resolve_variants(names: list[str], grid: str | None) -> dict[str, dict]:
         if not isinstance(data, dict) or not isinstance(data.get("variants"), dict):
             raise UserError(
                 f"ablation grid {grid} must be a YAML mapping with a 'variants' mapping of name -> overrides",
-                "see docs/ablation_grid.yaml",
+                "see configs/grids/ablation.yaml",
             )
         chosen.update({str(k): dict(v or {}) for k, v in data["variants"].items()})
     for n in names:
@@ -133,7 +134,7 @@ def run_ablation(
     run_plans(list(plans.values()), executor, progress)
     per_variant = {}
     for name, plan in plans.items():
-        df = metrics_frame(load_fold_metrics(plan.out))
+        df = metrics_frame(RunFolder(plan.out).fold_metrics())
         df.insert(1, "repeat", df["fold"] // base.protocol.folds)
         per_variant[name] = df[df["method"] == "graph"].assign(method=name)
     table = ablation_table(pd.concat(per_variant.values(), ignore_index=True), base.protocol.folds)

@@ -1,4 +1,6 @@
-"""The `finetune` command: one cold fold's contrastive stage, saved with a before/after map."""
+"""The `contrastive` command: one cold fold's contrastive encoder stage (projection heads, or LoRA /
+all LM weights), saved with a before/after map. End-to-end fine-tuning with the link model is
+`pipeline/joint.py`, run inside `experiment` and `train`."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from ..protocols import ColdProtocol
 from ..reporting.plots import embedding_map
 
 
-def finetune_command(cfg: Config, fold: int, out: str | Path | None) -> list[str]:
+def contrastive_command(cfg: Config, fold: int, out: str | Path | None) -> list[str]:
     bench = load_benchmark(cfg.data)
     protocol = ColdProtocol(bench, cfg)
     folds = protocol.folds()
@@ -27,7 +29,7 @@ def finetune_command(cfg: Config, fold: int, out: str | Path | None) -> list[str
     split = protocol.split(folds[fold])
     inputs = load_inputs(bench, cfg)
     res = contrastive_stage(inputs, split.R_fit, split.fit, cfg, bench.smiles, split.fold.seed)
-    out = Path(out or f"runs/finetune-{cfg.contrastive.mode}-fold{fold}")
+    out = Path(out or f"runs/contrastive-{cfg.contrastive.mode}-fold{fold}")
     with atomic_path(out, is_dir=True) as tmp:
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg.dump(), sort_keys=False))
         np.savez_compressed(

@@ -26,6 +26,7 @@ from ..provenance import code_version, describe
 from ..reporting import plots
 from ..reporting.subgroups import subgroup_frame, subgroup_markdown
 from ..reporting.summary import metrics_frame, summary_markdown
+from ..runfolder import RunFolder
 from ..runtime import seed_everything, set_threads
 from .executor import LocalExecutor
 
@@ -48,7 +49,7 @@ def prepare_run_folder(out: Path, cfg: Config, resume: bool, overwrite: bool) ->
         if overwrite:
             shutil.rmtree(out)
         elif resume:
-            saved_path = out / "config.yaml"
+            saved_path = RunFolder(out).config
             if saved_path.is_file():
                 # parsed, so a run saved before a new key (with its default) still resumes
                 saved = from_dict(yaml.safe_load(saved_path.read_text()), str(saved_path)).dump()
@@ -70,11 +71,7 @@ def prepare_run_folder(out: Path, cfg: Config, resume: bool, overwrite: bool) ->
                 "pass --resume to continue it, --overwrite to replace it, or choose another --out",
             )
     out.mkdir(parents=True, exist_ok=True)
-    write_text(out / "config.yaml", yaml.safe_dump(data, sort_keys=False))
-
-
-def _fold_done(folder: Path) -> bool:
-    return (folder / "metrics.json").is_file()
+    write_text(RunFolder(out).config, yaml.safe_dump(data, sort_keys=False))
 
 
 @dataclass
@@ -101,14 +98,14 @@ def plan_experiment(
     set_threads(cfg.threads)
     protocol = make_protocol(load_benchmark(cfg.data), cfg)
     folds = protocol.folds()
-    write_json(out / "folds.json", protocol.record(folds))
+    write_json(RunFolder(out).folds_file, protocol.record(folds))
     wanted = cfg.protocol.run_folds if cfg.protocol.run_folds is not None else list(range(len(folds)))
     bad = [k for k in wanted if not 0 <= k < len(folds)]
     if bad:
         raise UserError(
             f"protocol.run_folds has fold(s) {bad} outside 0..{len(folds) - 1}", "list existing fold numbers"
         )
-    todo = [k for k in wanted if not _fold_done(out / "folds" / f"fold_{k}")]  # resume: finished folds stay
+    todo = [k for k in wanted if not RunFolder(out).fold_done(k)]  # resume: finished folds stay
     record_invocation(out, todo)
     return Plan(cfg, out, protocol, folds, todo, command)
 
@@ -116,7 +113,7 @@ def plan_experiment(
 def record_invocation(out: Path, todo: list[int]) -> None:
     """Append this invocation's code version and the folds it is to compute to provenance.json, so a
     run folder whose folds came from several code versions says so."""
-    path = out / "provenance.json"
+    path = RunFolder(out).provenance
     runs = json.loads(path.read_text())["invocations"] if path.is_file() else []
     runs.append({**code_version(), "folds": todo})
     write_json(path, {"invocations": runs})
@@ -124,7 +121,7 @@ def record_invocation(out: Path, todo: list[int]) -> None:
 
 def provenance_note(out: Path) -> list[str]:
     """Summary lines naming the code version(s) that computed the folds."""
-    path = out / "provenance.json"
+    path = RunFolder(out).provenance
     if not path.is_file():
         return []
     runs = [r for r in json.loads(path.read_text())["invocations"] if r["folds"]]
@@ -138,7 +135,7 @@ def _fold_task(shared: list, item: tuple[int, int]) -> FoldResult:
     """One fold of one plan; the same function runs in this process or in a Ray worker."""
     i, k = item
     protocol, folds, inputs, progress, threads, out = shared[i]
-    if _fold_done(out / "folds" / f"fold_{k}"):
+    if RunFolder(out).fold_done(k):
         return None  # finished meanwhile by another process sharing the run folder: keep it
     set_threads(threads)
     return run_fold(protocol, folds[k], inputs, progress=progress)
@@ -161,7 +158,7 @@ def run_plans(plans: list[Plan], executor=None, progress: bool = True) -> None:
         for (i, k), res in executor.map(_fold_task, shared, items):
             plan = plans[i]
             if res is not None:
-                write_fold(plan.out / "folds" / f"fold_{k}", res, plan.protocol.bench, plan.inputs, plan.cfg, k)
+                write_fold(RunFolder(plan.out).fold(k), res, plan.protocol.bench, plan.inputs, plan.cfg, k)
             now = time.perf_counter()
             plan.seconds, last = plan.seconds + now - last, now
             pbar.update(1)
@@ -200,37 +197,31 @@ def write_fold(folder: Path, res: FoldResult, bench, inputs, cfg: Config, k: int
         (tmp / "metrics.json").write_text(json.dumps(res.metrics, indent=2))
 
 
-def load_fold_metrics(out: Path) -> dict[int, dict]:
-    found = {}
-    for f in sorted((out / "folds").glob("fold_*/metrics.json")):
-        found[int(f.parent.name.split("_")[1])] = json.loads(f.read_text())
-    return found
-
-
 def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None = None) -> None:
-    fold_metrics = load_fold_metrics(out)
+    run = RunFolder(out)
+    fold_metrics = run.fold_metrics()
     if not fold_metrics:
         raise UserError(f"no finished folds in {out}", "run the experiment first")
     df = metrics_frame(fold_metrics)
     df.insert(1, "repeat", df["fold"] // cfg.protocol.folds)
-    write_json(out / "metrics.json", {str(k): v for k, v in fold_metrics.items()})
-    write_with(out / "metrics.csv", lambda p: df.to_csv(p, index=False))
+    write_json(run.metrics_json, {str(k): v for k, v in fold_metrics.items()})
+    write_with(run.metrics_csv, lambda p: df.to_csv(p, index=False))
     notes = [f"Wall time of this invocation: {elapsed / 60:.1f} min."] if elapsed is not None else []
     notes += provenance_note(out)
     preds = pd.concat(
-        [pd.read_csv(out / "folds" / f"fold_{k}" / "predictions.csv").assign(fold=k) for k in fold_metrics],
+        [pd.read_csv(run.predictions(k)).assign(fold=k) for k in fold_metrics],
         ignore_index=True,
     )
     methods = list(dict.fromkeys(df["method"]))
     notes += knowledge_section(out, cfg, preds, methods)
     title = PROTOCOLS[cfg.protocol.kind].title
     write_text(
-        out / "summary.md",
+        run.summary,
         summary_markdown(df, cfg.baselines, f"{title}: {cfg.name}", command, notes, cfg.protocol.folds),
     )
-    plots.roc_pr(preds, methods, out / "roc_pr.png")
-    plots.pred_vs_true(preds, methods, out / "pred_vs_true.png")
-    plots.per_fold_bars(df, names("headline"), out / "per_fold.png")
+    plots.roc_pr(preds, methods, run.plot("roc_pr"))
+    plots.pred_vs_true(preds, methods, run.plot("pred_vs_true"))
+    plots.per_fold_bars(df, names("headline"), run.plot("per_fold"))
 
 
 def knowledge_section(out: Path, cfg: Config, preds: pd.DataFrame, methods: list[str]) -> list[str]:
@@ -241,5 +232,5 @@ def knowledge_section(out: Path, cfg: Config, preds: pd.DataFrame, methods: list
     matched = bench.drugs["drugbank_id"].fillna("").astype(str) != ""
     group_of = dict(zip(bench.drug_names, np.where(matched, "DrugBank knowledge", "structure + ATC only")))
     frame = subgroup_frame(preds, group_of, methods)
-    write_with(out / "subgroups.csv", lambda p: frame.to_csv(p, index=False))
+    write_with(RunFolder(out).subgroups, lambda p: frame.to_csv(p, index=False))
     return ["", *subgroup_markdown(frame, "Test drugs with and without DrugBank knowledge (mean ± sd over folds)")]

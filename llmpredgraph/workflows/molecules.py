@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.knowledge import atc_classes
-from ..data.smiles import canonical
+from ..data.structures import standard_smiles
 from ..errors import UserError
 
 ATC_CODE = re.compile(r"^[A-Z](\d\d([A-Z]([A-Z](\d\d)?)?)?)?$")  # A, A01, A01A, A01AA, A01AA01
@@ -21,7 +21,7 @@ _SPLIT = re.compile(r"[;,|\s]+")
 @dataclass
 class Molecule:
     name: str
-    smiles: str  # canonical
+    smiles: str  # standardised (data.structures.standard_smiles), as `screen` reads it
     atc: list[str] = field(default_factory=list)  # ATC codes
     targets: list[str] = field(default_factory=list)  # UniProt ids of targets
     proteins: list[str] = field(default_factory=list)  # 'category:uniprot' entries (targets and others)
@@ -42,11 +42,7 @@ def molecule(
     name: str, smiles: str, atc: str | None = None, targets: str | None = None, description: str | None = None
 ) -> Molecule:
     """One validated molecule; ValueError with the reason when it is not usable."""
-    if not isinstance(smiles, str) or not smiles.strip():
-        raise ValueError("empty SMILES")
-    can = canonical(smiles)
-    if can is None:
-        raise ValueError(f"invalid SMILES {smiles!r} (RDKit cannot parse it)")
+    can = standard_smiles(smiles)  # ValueError naming the problem
     codes = parse_list(atc, ATC_CODE, "an ATC code such as N02AA01")
     ids = parse_list(targets, UNIPROT, "a UniProt accession such as P35372")
     desc = (description or "").strip()

@@ -3,7 +3,6 @@ the models of the folds where it was a test drug (averaged over repeats), so no 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,30 +12,27 @@ import yaml
 from ..config import from_dict
 from ..data import load_benchmark
 from ..errors import UserError
-from ..pipeline.pipeline import HEADS
+from ..pipeline.fitted import HEADS
+from ..runfolder import RunFolder
 from .tables import benchmark_table
 
 
 def out_of_fold_scores(run: str | Path, method: str = "graph") -> tuple[dict[str, np.ndarray], np.ndarray, object]:
     """(head -> [n_drugs, n_se] mean out-of-fold scores, repeats per drug, benchmark) of `method`."""
-    run = Path(run)
-    if not (run / "config.yaml").is_file() or not (run / "folds.json").is_file():
-        raise UserError(
-            f"{run} is not a run folder (no config.yaml / folds.json)",
-            "pass a folder written by `llmpredgraph experiment`",
-        )
-    cfg = from_dict(yaml.safe_load((run / "config.yaml").read_text()), str(run / "config.yaml"))
+    folder = RunFolder(run)
+    run = folder.require(folder.config, folder.folds_file).path
+    cfg = from_dict(yaml.safe_load(folder.config.read_text()), str(folder.config))
     if cfg.protocol.holds_out_pairs:
         raise UserError(
             f"{run} is a warm run: it holds out pairs, not drugs",
             "pass a cold or scaffold run, or use a warm model to complete known drugs",
         )
-    folds = json.loads((run / "folds.json").read_text())["test_drugs"]
+    folds = folder.folds()["test_drugs"]
     bench = load_benchmark(cfg.data)
     sums = {h: np.zeros(bench.R.shape) for h in HEADS}
     count = np.zeros(bench.n_drugs, dtype=int)
     for k, names in enumerate(folds):
-        path = run / "folds" / f"fold_{k}" / "scores.npz"
+        path = folder.scores(k)
         if not path.is_file():
             raise UserError(
                 f"fold {k} of {run} has no out-of-fold scores (unfinished, or made by an older version)",

@@ -9,7 +9,10 @@ import pandas as pd
 from ..atomic import write_text
 from ..errors import UserError
 from ..paths import raw_dir
-from ..pipeline.pipeline import Pipeline
+from ..pipeline.explain import explain_rows
+from ..pipeline.fitted import Pipeline
+from ..reporting.molecule_report import report_html
+from .explain_table import explanation_columns, report_molecule
 from .molecules import attach_drugbank, channels_used, knowledge_of, molecule_texts, read_molecules
 from .oof import out_of_fold_table
 from .tables import benchmark_table, ranked_table
@@ -30,12 +33,18 @@ def predict_command(
     targets: str | None = None,
     name: str = "query",
     description: str | None = None,
+    explain: bool = False,
+    report: str | None = None,
 ) -> tuple[str, list[str]]:
-    """(the output text or a 'wrote ...' line, notes for stderr such as rejected input rows)."""
+    """(the output text or a 'wrote ...' line, notes for stderr such as rejected input rows).
+    explain: add each side effect's evidence and score split (`explain_table`); report: also write
+    a self-contained HTML page (`reporting.molecule_report`)."""
     notes: list[str] = []
     chosen = sum(x is not None for x in (smiles, input_csv, drugs))
     if chosen != 1:
         raise UserError("predict needs exactly one of --smiles, --input or --drugs all", "choose one")
+    if drugs == "all" and (explain or report):
+        raise UserError("--explain and --report explain new molecules", "use them with --smiles or --input")
     if out_of_fold and drugs != "all":
         raise UserError("--out-of-fold serves scores of benchmark drugs", "use it with --drugs all")
     if drugs == "all" and not out:
@@ -59,16 +68,27 @@ def predict_command(
         texts = None
         if pipe.cfg.encoders.drug.add_text:
             texts = molecule_texts(mols, pipe.support.se_names, raw_dir() / "atc/who_atc_ddd_2026-04-25.csv")
-        scores = pipe.predict_molecules([m.smiles for m in mols], knowledge_of(mols), texts)
+        mg = pipe.molecule_graph([m.smiles for m in mols], knowledge_of(mols), texts, standardised=True)
+        scores = pipe.score_graph(mg)
         base = pipe.typical_rates()
-        tables = []
+        style = "json" if fmt == "json" else "csv" if fmt == "csv" or out else "table"
+        tables, pages = [], []
         for i, m in enumerate(mols):
             t = ranked_table(pipe.support.se_names, {k: v[i] for k, v in scores.items()}, top or None, base, rank)
             t.insert(0, "molecule", m.name)
             t["knowledge"] = m.source or "none"
             t["channels"] = channels_used(m, pipe.cfg) + ("+text" if texts is not None else "")
+            if explain or report:
+                expls = explain_rows(pipe, mg, i, [pipe.support.se_names.index(x) for x in t["side_effect"]])
+                if explain:
+                    t = pd.concat([t.reset_index(drop=True), explanation_columns(expls, style)], axis=1)
+                pages.append(report_molecule(m, t, expls, pipe.support))
             tables.append(t)
         df = pd.concat(tables, ignore_index=True)
+        if report:
+            title = f"Predicted side effects ({Path(model_dir).name} model)"
+            write_text(report, report_html(pages, title, f"{len(pages)} molecule(s), top {top or 'all'} side effects"))
+            notes.append(f"wrote the report to {report}")
         notes = [f"rejected row {r.row} ({r.name}): {r.reason}" for r in rejected.itertuples()]
         if out and len(rejected):
             rejects = Path(str(out) + ".rejects.csv")

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..atomic import write_json
 from ..data.library import read_library
 from ..errors import UserError
-from ..pipeline.pipeline import Pipeline
+from ..pipeline.fitted import Pipeline
 from ..progress import bar
 from .screen_chunks import ChunkScorer, ScreenSettings, model_digest
 from .tables import RANKINGS

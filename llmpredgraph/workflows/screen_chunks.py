@@ -12,10 +12,9 @@ import pandas as pd
 
 from .. import __version__
 from ..atomic import write_with
-from ..data.structures import screening_smiles
-from ..pipeline.pipeline import Pipeline
-from ..units import clip_class
-from .tables import rank_order
+from ..data.structures import standard_smiles
+from ..pipeline.fitted import Pipeline
+from .tables import side_effect_rows
 
 
 @dataclass
@@ -46,7 +45,7 @@ def split_valid(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     good, bad = [], []
     for row in chunk.itertuples(index=False):
         try:
-            good.append({"row": row.row, "molecule": row.name, "smiles": screening_smiles(row.smiles)})
+            good.append({"row": row.row, "molecule": row.name, "smiles": standard_smiles(row.smiles)})
         except ValueError as e:
             bad.append({"row": row.row, "molecule": row.name, "smiles": row.smiles, "reason": str(e)})
     cols = ["row", "molecule", "smiles"]
@@ -56,27 +55,13 @@ def split_valid(chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def long_table(
     mols: pd.DataFrame, se_names: list[str], p: dict[str, np.ndarray], base: np.ndarray, rank: str, top: int | None
 ) -> pd.DataFrame:
-    """One row per (molecule, kept side effect), the columns of `predict` plus row and smiles."""
-    order = rank_order(p["assoc"], base, rank)[:, :top]  # [m, kept]
-    m, kept = order.shape
-    rows = np.repeat(np.arange(m), kept)
-    cols = order.ravel()
-    assoc, dsf = p["assoc"][rows, cols], clip_class(p["dsf"][rows, cols])
-    return pd.DataFrame(
-        {
-            "row": mols["row"].to_numpy()[rows],
-            "molecule": mols["molecule"].to_numpy()[rows],
-            "smiles": mols["smiles"].to_numpy()[rows],
-            "rank": np.tile(np.arange(1, kept + 1), m),
-            "side_effect": np.asarray(se_names, dtype=object)[cols],
-            "association_prob": assoc.astype(np.float32),
-            "typical_prob": base[cols].astype(np.float32),
-            "lift": (assoc / base[cols]).astype(np.float32),
-            "expected_class": dsf.astype(np.float32),
-            "predicted_class": np.rint(dsf).astype(np.int8),
-            "high_frequency_prob": p["dshf"][rows, cols].astype(np.float32),
-        }
-    )
+    """One row per (molecule, kept side effect): row, molecule and smiles, then `predict`'s columns
+    (tables.side_effect_rows)."""
+    df = side_effect_rows(se_names, p, base, rank, top)
+    at = df.pop("molecule_index").to_numpy()
+    for i, col in enumerate(("row", "molecule", "smiles")):
+        df.insert(i, col, mols[col].to_numpy()[at])
+    return df
 
 
 class ChunkScorer:
@@ -106,7 +91,7 @@ class ChunkScorer:
         if len(bad):
             write_with(rejects, lambda p, b=bad: b.to_csv(p, index=False))
         if len(mols):  # its stages: standardise, encode, neighbours, graph, decode
-            p = self.pipe.predict_molecules(mols["smiles"].tolist(), neighbours=self.s.neighbours)
+            p = self.pipe.predict_molecules(mols["smiles"].tolist(), neighbours=self.s.neighbours, standardised=True)
         else:  # every row rejected: an empty part still marks the chunk done
             p = {k: np.zeros((0, len(se_names)), np.float32) for k in ("assoc", "dsf", "dshf")}
         with stage("rank"):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..atomic import write_with
 from ..errors import UserError
-from ..pipeline.pipeline import Pipeline
+from ..pipeline.fitted import Pipeline
 from ..runtime import set_threads
 from .screen_chunks import ChunkScorer, ScreenSettings
 

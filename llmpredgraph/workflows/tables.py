@@ -5,10 +5,38 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..units import clip_class
+from ..frequency import clip_class
 
 RANKINGS = ("association", "lift")
 MIN_LIKELY = 0.5  # lift ranking: side effects the model finds likely come first
+
+
+def side_effect_rows(
+    se_names: list[str], p: dict[str, np.ndarray], base: np.ndarray | None, rank: str, top: int | None
+) -> pd.DataFrame:
+    """The output schema of `predict` and `screen`: per molecule (p[head] is [m, n_se]) its `top` side
+    effects (None = all), one row each, with column `molecule_index` (0..m-1) and then rank,
+    side_effect, association_prob, typical_prob (the typical probability of a benchmark drug, `base`
+    [n_se], Pipeline.typical_rates), lift = their ratio, expected_class, predicted_class and
+    high_frequency_prob. Ranking as `rank_order`."""
+    base = np.full(len(se_names), np.nan) if base is None else np.asarray(base)
+    order = rank_order(p["assoc"], base, rank)[:, :top]  # [m, kept]
+    m, kept = order.shape
+    rows, cols = np.repeat(np.arange(m), kept), order.ravel()
+    assoc, dsf = p["assoc"][rows, cols], clip_class(p["dsf"][rows, cols])
+    return pd.DataFrame(
+        {
+            "molecule_index": rows,
+            "rank": np.tile(np.arange(1, kept + 1), m),
+            "side_effect": np.asarray(se_names, dtype=object)[cols],
+            "association_prob": assoc.astype(np.float32),
+            "typical_prob": base[cols].astype(np.float32),
+            "lift": (assoc / base[cols]).astype(np.float32),
+            "expected_class": dsf.astype(np.float32),
+            "predicted_class": np.rint(dsf).astype(np.int8),
+            "high_frequency_prob": p["dshf"][rows, cols].astype(np.float32),
+        }
+    )
 
 
 def ranked_table(
@@ -18,30 +46,14 @@ def ranked_table(
     base: np.ndarray | None = None,
     rank: str = "association",
 ) -> pd.DataFrame:
-    """One molecule's side effects with association probability, the typical probability of a
-    benchmark drug (`base` [n_se], Pipeline.typical_rates), lift = their ratio, class and DSHF.
-
-    rank='association' orders by the probability (side effects every drug has come first);
-    rank='lift' orders what the model finds likely (probability >= 0.5) by lift, i.e. what is
+    """One molecule's side effects (p[head] is [n_se]) in the schema of `side_effect_rows`, rounded
+    for reading. rank='association' orders by the probability (side effects every drug has come
+    first); rank='lift' orders what the model finds likely (probability >= 0.5) by lift, i.e. what is
     specific to this molecule, then the rest the same way."""
-    if rank not in RANKINGS:
-        raise ValueError(f"unknown ranking {rank!r}; choose one of {', '.join(RANKINGS)}")
-    dsf = clip_class(p["dsf"])
-    base = np.full(len(se_names), np.nan) if base is None else base
-    df = pd.DataFrame(
-        {
-            "side_effect": se_names,
-            "association_prob": p["assoc"].round(4),
-            "typical_prob": base.round(4),
-            "lift": (p["assoc"] / base).round(2),
-            "expected_class": dsf.round(3),
-            "predicted_class": np.rint(dsf).astype(int),
-            "high_frequency_prob": p["dshf"].round(4),
-        }
-    )
-    df = df.iloc[rank_order(p["assoc"][None], base, rank)[0]]
-    df.insert(0, "rank", np.arange(1, len(df) + 1))
-    return df.head(top) if top else df
+    df = side_effect_rows(se_names, {k: v[None] for k, v in p.items()}, base, rank, top)
+    digits = {"association_prob": 4, "typical_prob": 4, "lift": 2, "expected_class": 3, "high_frequency_prob": 4}
+    df = df.drop(columns="molecule_index").astype({"predicted_class": int} | {c: np.float64 for c in digits})
+    return df.round(digits)
 
 
 def rank_order(assoc: np.ndarray, base: np.ndarray | None, rank: str) -> np.ndarray:

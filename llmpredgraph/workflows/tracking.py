@@ -11,10 +11,10 @@ import pandas as pd
 
 from ..config import Config
 from ..errors import UserError
+from ..runfolder import ARTIFACTS, RunFolder
 
 TRACKERS = ("none", "mlflow")
 DEFAULT_STORE = Path("runs/mlruns")
-ARTIFACTS = ("config.yaml", "folds.json", "metrics.csv", "summary.md", "subgroups.csv", "ablation.md", "ablation.csv")
 
 
 def tracking_uri() -> str:
@@ -68,7 +68,7 @@ def track_folder(
         if kind == "model":
             mlflow.log_artifacts(str(folder), artifact_path="model")
             return run.info.run_id
-        metrics = folder / "metrics.csv"
+        metrics = RunFolder(folder).metrics_csv
         if metrics.is_file():
             df = pd.read_csv(metrics)
             values = [c for c in df.columns if c not in ("fold", "repeat", "method")]

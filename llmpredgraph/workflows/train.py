@@ -10,9 +10,8 @@ from pathlib import Path
 from ..config import Config
 from ..data import load_benchmark
 from ..errors import UserError
-from ..pipeline.features import fit_features, load_inputs
-from ..pipeline.support import SupportData
-from ..protocols import fit_pipeline, make_protocol
+from ..pipeline.features import load_inputs
+from ..protocols import fit_on_split, make_protocol
 from ..protocols.fold import choose_baseline_knobs
 from ..protocols.selection import tuned_prior
 from ..runtime import seed_everything, set_threads
@@ -39,13 +38,9 @@ def train_full(cfg: Config, out: str | Path, progress: bool = True, hold_out: tu
     if tuner:  # the neighbour prior's knobs, chosen on validation drugs as in every experiment fold
         cfg = tuned_prior(cfg, {tuner: choose_baseline_knobs(protocol, split, inputs, tuner, chosen)})
         protocol = make_protocol(bench, cfg)
-    seed = split.fold.seed + cfg.train.seed
-    features = fit_features(inputs, split.R_fit, split.feature_drugs, cfg, bench.smiles, seed, progress)
-    # the graph shows every training label by default; the samplers and validators pass their own masks
-    support = SupportData.from_benchmark(bench, inputs.fingerprints, split.R_train)
-    pipe = fit_pipeline(
-        protocol, split, features, support, cfg, progress=progress, desc=f"train ({protocol.kind}, all drugs)"
-    )
+    desc = f"train ({protocol.kind}, all drugs)"
+    pipe = fit_on_split(protocol, split, inputs, cfg, progress=progress, desc=desc)
+    pipe.serve_labels(split.R_train)  # the served model shows every training label, validation drugs' too
     info = {
         "protocol": protocol.kind,
         "best_epoch": pipe.history["best_epoch"],
