@@ -119,13 +119,18 @@ def train_tiny_model(root, config_text: str):
     return root / "m"
 
 
+def tiny_model_in(tmp_path_factory, config_text: str, name: str = "model"):
+    """Generator for a module fixture: a tiny model trained with its own data folder, kept for the module."""
+    root = tmp_path_factory.mktemp(name)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
+    yield train_tiny_model(root, config_text)
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """A tiny cold model trained once per test module (tests/test_cli.TINY)."""
     from .test_cli import TINY
 
-    root = tmp_path_factory.mktemp("model")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
-    yield train_tiny_model(root, TINY)
-    mp.undo()
+    yield from tiny_model_in(tmp_path_factory, TINY)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from llmpredgraph.cli import main
 
-from .conftest import train_tiny_model
+from .conftest import tiny_model_in
 from .test_cli import TINY
 
 EXPLAINED = TINY.replace(
@@ -26,11 +26,7 @@ SMILES = "CCCCCO"
 
 @pytest.fixture(scope="module")
 def explained_model(tmp_path_factory):
-    root = tmp_path_factory.mktemp("explained")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
-    yield train_tiny_model(root, EXPLAINED)
-    mp.undo()
+    yield from tiny_model_in(tmp_path_factory, EXPLAINED, "explained")
 
 
 def test_explanation_is_the_scores_own_arithmetic(explained_model):

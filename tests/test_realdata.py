@@ -154,6 +154,30 @@ def test_held_out_opioid_ranks_constipation_and_somnolence(real_env, tmp_path):
     top = [r["side_effect"] for r in rows]
     assert {"constipation", "somnolence"} <= set(top), top
     assert rows[0]["knowledge"] != "none" and "atc" in rows[0]["channels"]  # found in the DrugBank extract
+    # --explain: constipation's evidence is the voting opioids, whose weights make its prior
+    why = json.loads(_ok("predict", "--model", str(out), *args, "--explain"))
+    c = next(r for r in why if r["side_effect"] == "constipation")
+    opioids = {"fentanyl", "butorphanol", "tapentadol", "oxycodone", "tramadol", "hydromorphone", "dihydrocodeine"}
+    assert opioids & {e["drug"] for e in c["evidence"]}
+    assert abs(sum(e["weight"] for e in c["evidence"]) - c["assoc_prior"]) < 1e-3
+    # ask: the held-out drug by name, answered from its label and from the model, with predict's numbers
+    ans = json.loads(_ok("ask", "how often does morphine cause constipation", "--model", str(out), "--format", "json"))
+    pred = next(r for r in ans["rows"] if r["source"] == "prediction")
+    assert (pred["association_prob"], pred["expected_class"]) == (c["association_prob"], c["expected_class"])
+    assert [r["known_class"] for r in ans["rows"] if r["source"] == "label"] == [
+        int(bench.R[bench.drug_index("morphine"), bench.se_names.index("constipation")])
+    ]
+    text = _ok("ask", "which drugs cause constipation most often", "--model", str(out), "--top", "5")
+    assert text.count("from the benchmark label") == 5
+    listed = _ok("ask", "side effects of oxycodone", "--model", str(out), "--top", "5")
+    assert listed.startswith("Side effects of oxycodone (benchmark name):") and "class 5" in listed
+    # a lay phrase found by meaning through the text model; an unclear one gets the closest terms
+    ans = json.loads(_ok("ask", "how often does oxycodone cause stomach ache", "--model", str(out), "--format", "json"))
+    assert ans["subject"]["side_effect"] == "abdominal pain" and ans["subject"]["side_effect_match"].startswith(
+        "meaning"
+    )
+    res = CliRunner().invoke(main, ["ask", "how often does oxycodone cause low blood pressure", "--model", str(out)])
+    assert res.exit_code == 2 and "closest:" in res.output and len(res.output.strip().splitlines()) == 1
 
 
 def test_committed_headline_fold_0_reproduces(real_env, tmp_path):

@@ -34,21 +34,6 @@ class MoleculeGraph:
         return np.arange(self.n_support, self.n_support + len(self.smiles))
 
 
-def score_molecules(
-    pipe,
-    smiles: list[str],
-    knowledge: tuple[list[list[str]], list[list[str]]] | None = None,
-    texts: list[str] | None = None,
-    neighbours: str = "exact",
-    standardised: bool = False,
-) -> dict[str, np.ndarray]:
-    """`Pipeline.predict_molecules` (see there): standardise, encode, link, decode; each step timed
-    in `pipe.stages`."""
-    # new molecules take the factorised decoder (same scores to float tolerance, a fifth of the time);
-    # benchmark folds keep the pairwise path their committed numbers were computed with
-    return pipe.score_graph(molecule_graph(pipe, smiles, knowledge, texts, neighbours, standardised))
-
-
 def molecule_graph(
     pipe,
     smiles: list[str],
@@ -58,7 +43,7 @@ def molecule_graph(
     standardised: bool = False,
 ) -> MoleculeGraph:
     """Standardise, encode and link new molecules to the support drugs (arguments as
-    `Pipeline.predict_molecules`)."""
+    `Pipeline.predict_molecules`); each step timed in `pipe.stages`."""
     if not pipe.cfg.protocol.holds_out_drugs:
         raise UserError(
             "this is a warm completion model: it scores benchmark drugs from their known side effects",

@@ -40,7 +40,9 @@ def answer(question: str, model_dir: str, warm_dir: str | None = None, top: int 
                 f"{int((known > 0).sum())} side effects on its label; the {len(on_label)} most frequent shown"
             )
     unanswered = [j for j in idx if known is None or known[j] == 0] if idx is not None else None
-    if drug.support_row is None:  # the cold model never saw this molecule: its prediction, label or not
+    if drug.support_row is None and drug.smiles is None:
+        ans.notes.append(f"{drug.name} has no structure in the benchmark, so the models cannot score it")
+    elif drug.support_row is None:  # the cold model never saw this molecule: its prediction, label or not
         ans.rows += _predicted(kn, drug, idx, top if idx is None else None)
         if known is not None:
             ans.notes.append(f"{drug.name} was held out of the cold model: its predictions are out of sample")
