@@ -248,12 +248,13 @@ class Pipeline:
         self._typical = total / n
         return self._typical
 
-    def complete(self) -> dict[str, np.ndarray]:
-        """Warm models: scores [n_drugs, n_se] of every benchmark drug with all its known pairs in
-        the graph, i.e. what the model expects for the pairs that are not known yet."""
+    def complete(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Warm models: scores [len(rows), n_se] of benchmark drugs (default every one) with all their
+        known pairs in the graph, i.e. what the model expects for the pairs that are not known yet."""
         n = self.support.n_drugs
         support = np.arange(n) if self.uses_graph else np.zeros(0, dtype=np.int64)
-        return self.predict_matrix(support, np.zeros(0, dtype=np.int64), rows=np.arange(n), R=self.support.R)
+        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+        return self.predict_matrix(support, np.zeros(0, dtype=np.int64), rows=rows, R=self.support.R)
 
     def similarity(self, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None = None) -> np.ndarray:
         """Drug-drug similarity as the fold used it (graph.knn_similarity); x [n, d], fp [n, bits]."""

@@ -54,7 +54,7 @@ def answer(question: str, model_dir: str, warm_dir: str | None = None, top: int 
 
 
 def _by_class(row: np.ndarray) -> list[int]:
-    return list(np.lexsort((np.arange(len(row)), -row)))
+    return list(np.lexsort((np.arange(len(row)), -row.astype(int))))  # class desc, then index
 
 
 def _label_row(kn: Knowledge, j: int, c: int) -> dict:
@@ -115,8 +115,7 @@ def _completed(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None
     benchmark drugs (the model's drug similarity) that carry them."""
     w = kn.warm
     d = w.support.drug_names.index(drug.name)
-    support = np.arange(w.support.n_drugs) if w.uses_graph else np.zeros(0, dtype=np.int64)
-    p = w.predict_matrix(support, np.zeros(0, dtype=np.int64), rows=np.array([d]), R=w.support.R)
+    p = w.complete(np.array([d]))
     R = w.support.R
     if idx is None:
         unknown = np.flatnonzero(R[d] == 0)
@@ -151,7 +150,7 @@ def _completed(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None
 def _which_drugs(question: str, kn: Knowledge, j: int, how: str, top: int) -> Answer:
     ans = Answer(question, "which_drugs", {"side_effect": kn.se_names[j], "side_effect_match": how})
     col = kn.R[:, j]
-    order = [i for i in np.lexsort((np.arange(len(col)), -col)) if col[i] > 0][:top]
+    order = [i for i in _by_class(col) if col[i] > 0][:top]
     ans.rows = [
         {"drug": kn.names[i], "source": "label", "known_class": int(col[i]), "class_name": class_name(col[i])}
         for i in order
@@ -159,8 +158,7 @@ def _which_drugs(question: str, kn: Knowledge, j: int, how: str, top: int) -> An
     ans.notes.append(f"{int((col > 0).sum())} of {len(col)} benchmark drugs have it on their label")
     if kn.warm is not None:
         w = kn.warm
-        support = np.arange(w.support.n_drugs) if w.uses_graph else np.zeros(0, dtype=np.int64)
-        p = w.predict_matrix(support, np.zeros(0, dtype=np.int64), rows=np.arange(w.support.n_drugs), R=w.support.R)
+        p = w.complete()
         free = np.flatnonzero(w.support.R[:, j] == 0)
         best = free[np.argsort(-p["assoc"][free, j], kind="stable")][:5]
         ans.rows += [
