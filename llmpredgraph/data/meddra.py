@@ -30,6 +30,15 @@ def read_hierarchy(meddra_dir: str | Path) -> nx.DiGraph:
     return g
 
 
+def primary_socs(meddra_dir: str | Path) -> dict[str, str]:
+    """PT code -> the name of its primary SOC (pt.asc's fourth field), where the PT is classified
+    (a PT sits under several SOCs; the primary one is where MedDRA counts it)."""
+    d = Path(meddra_dir)
+    socs = dict(_read(d / "soc.asc", 2).itertuples(index=False))
+    pts = _read(d / "pt.asc", 4)
+    return {code: socs.get(soc, "") for code, soc in zip(pts.iloc[:, 0], pts.iloc[:, 3])}
+
+
 def pt_index(g: nx.DiGraph) -> dict[str, str]:
     """Lower-case PT name -> node id."""
     return {data["name"].lower(): n for n, data in g.nodes(data=True) if data["level"] == "pt"}

@@ -15,7 +15,7 @@ from .benchmark import Benchmark
 from .drugbank import DrugBank
 from .fetch import verify_raw
 from .knowledge import add_knowledge_columns
-from .meddra import ancestors_by_level, pt_index, read_hierarchy, restrict_to
+from .meddra import primary_socs, ancestors_by_level, pt_index, read_hierarchy, restrict_to
 from .registry import RAW_FILES
 from .smiles import canonical, duplicate_groups
 
@@ -59,8 +59,11 @@ def align_smiles(drug_names: list[str], id_table: pd.DataFrame, smiles_table: pd
     return out
 
 
-def side_effect_table(se_names: list[str], hierarchy) -> pd.DataFrame:
+def side_effect_table(se_names: list[str], hierarchy, primary: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per side effect: its PT code, every HLT, HLGT and SOC above it, its primary SOC
+    (`primary`: PT code -> SOC name) and the text the side-effect encoder reads."""
     idx = pt_index(hierarchy)
+    primary = primary or {}
     rows = []
     for name in se_names:
         node = idx.get(name.lower())
@@ -75,6 +78,7 @@ def side_effect_table(se_names: list[str], hierarchy) -> pd.DataFrame:
             "hlt": "|".join(anc["hlt"]),
             "hlgt": "|".join(anc["hlgt"]),
             "soc": "|".join(anc["soc"]),
+            "primary_soc": primary.get(node.split(":")[1], "") if node else "",
             "text": ". ".join(parts),
         })
     return pd.DataFrame(rows)
@@ -94,7 +98,7 @@ def prepare(raw: str | Path | None = None, out: str | Path | None = None) -> tup
     drugs["atc"] = [atc_by_cid.get(c, "") for c in drugs["cid"]]
 
     full = read_hierarchy(raw / "meddra")
-    ses = side_effect_table(se_names, full)
+    ses = side_effect_table(se_names, full, primary_socs(raw / "meddra"))
     pts = [f"pt:{c}" for c in ses["pt_code"] if c]
     hierarchy = restrict_to(full, pts)
 

@@ -20,7 +20,9 @@ class TextEncoder(Encoder):
         """Loaded on first use, so a cache hit never loads the model."""
         if self._model is None:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every command that embeds text
             try:
                 self._model = SentenceTransformer(self._where, device=self.device, local_files_only=offline())
             except (OSError, ValueError) as exc:

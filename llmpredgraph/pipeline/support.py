@@ -54,6 +54,12 @@ class SupportData:
 
 
 def _socs(bench) -> list[str] | None:
-    if "soc" not in bench.side_effects.columns:
+    """Each side effect's SOCs, the primary one first (a benchmark prepared before primary_soc: as listed)."""
+    t = bench.side_effects
+    if "soc" not in t.columns:
         return None
-    return [v if isinstance(v, str) else "" for v in bench.side_effects["soc"]]
+    text = lambda col: [v if isinstance(v, str) else "" for v in t[col]]  # noqa: E731 (NaN = none)
+    socs = text("soc")
+    if "primary_soc" not in t.columns:
+        return socs
+    return ["|".join(x for x in dict.fromkeys([p, *s.split("|")]) if x) for p, s in zip(text("primary_soc"), socs)]

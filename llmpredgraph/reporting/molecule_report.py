@@ -37,7 +37,8 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px;border-top
 h3{font-size:14px;margin:14px 0 4px;color:#44516a;text-transform:uppercase;letter-spacing:.04em}
 .meta{color:#5b6678;font-size:13px}.head{display:flex;gap:24px;align-items:flex-start}
 .mol{border:1px solid #dde3ea;border-radius:6px;background:#fafbfc}
-table{border-collapse:collapse;font-size:13px;width:100%} td,th{padding:3px 6px;vertical-align:middle;text-align:left}
+table{border-collapse:collapse;font-size:13px;width:100%;table-layout:fixed}
+td,th{padding:3px 6px;vertical-align:middle;text-align:left}
 th{color:#5b6678;font-weight:600;border-bottom:1px solid #dde3ea} tr:nth-child(even) td{background:#f6f8fa}
 .bar{position:relative;height:12px;width:160px;background:#eef1f5;border-radius:3px}
 .fill{position:absolute;left:0;top:0;bottom:0;border-radius:3px}
@@ -87,8 +88,10 @@ def molecule_section(m: ReportMolecule) -> str:
     for r in m.rows:  # a side effect in several SOCs is shown under its first
         groups.setdefault(r.soc.split("|")[0] or "SOC not recorded", []).append(r)
     order = sorted(groups, key=lambda g: -max(r.association_prob for r in groups[g]))
+    cols = "".join(f'<col style="width:{w}">' for w in ("15%", "170px", "46px", "170px", "46px", "90px", "auto"))
     head = (
-        "<tr><th>side effect</th><th>association</th><th></th><th>expected class (1-5)</th><th></th>"
+        f"<colgroup>{cols}</colgroup><tr><th>side effect</th><th>association</th><th></th>"
+        "<th>expected class (1-5)</th><th></th>"
         "<th></th><th>evidence: training drugs that voted for it</th></tr>"
     )
     tables = "".join(f"<h3>{e(g)}</h3><table>{head}{''.join(_row(r) for r in groups[g])}</table>" for g in order)

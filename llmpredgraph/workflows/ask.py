@@ -133,16 +133,16 @@ class Knowledge:
         """(index, how it matched): exact, by spelling, or by meaning (the side-effect text model)."""
         lower = {n.lower(): j for j, n in enumerate(self.se_names)}
         if phrase.lower() in lower:
-            return lower[phrase.lower()], "exact"
+            return lower[phrase.lower()], "its MedDRA name"
         spelled = difflib.get_close_matches(phrase.lower(), list(lower), n=2, cutoff=0.88)
         if len(spelled) == 1 or (spelled and difflib.SequenceMatcher(None, phrase.lower(), spelled[0]).ratio() >= 0.95):
-            return lower[spelled[0]], f"spelling ({self.se_names[lower[spelled[0]]]})"
+            return lower[spelled[0]], "spelling"
         cos = self._meaning(phrase)
         if cos is not None:
             order = np.argsort(-cos)
             best, second = float(cos[order[0]]), float(cos[order[1]])
             if best >= MEANING_MIN and best - second >= MEANING_MARGIN:
-                return int(order[0]), f"meaning (cosine {best:.2f})"
+                return int(order[0]), f"meaning, cosine {best:.2f}"
             close = [self.se_names[j] for j in order[:3]]
         else:
             close = difflib.get_close_matches(phrase.lower(), list(lower), n=3, cutoff=0.5)

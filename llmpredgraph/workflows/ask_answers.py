@@ -150,7 +150,7 @@ def _completed(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None
 def _which_drugs(question: str, kn: Knowledge, j: int, how: str, top: int) -> Answer:
     ans = Answer(question, "which_drugs", {"side_effect": kn.se_names[j], "side_effect_match": how})
     col = kn.R[:, j]
-    order = [i for i in _by_class(col) if col[i] > 0][:top]
+    order = [i for i in np.lexsort((np.array(kn.names), -col.astype(int))) if col[i] > 0][:top]  # class, then name
     ans.rows = [
         {"drug": kn.names[i], "source": "label", "known_class": int(col[i]), "class_name": class_name(col[i])}
         for i in order
