@@ -47,7 +47,7 @@ def answer(question: str, model_dir: str, warm_dir: str | None = None, top: int 
         if known is not None:
             ans.notes.append(f"{drug.name} was held out of the cold model: its predictions are out of sample")
     elif kn.warm is not None and (unanswered is None or unanswered):
-        ans.rows += _completed(kn, drug, unanswered, 5 if idx is None else None)
+        ans.rows += _completed(kn, drug, unanswered, min(5, top) if idx is None else None)
     elif unanswered:
         ans.notes.append("not on its label; pass --warm-model (a warm completion model) for the model's estimate")
     return ans
@@ -160,7 +160,7 @@ def _which_drugs(question: str, kn: Knowledge, j: int, how: str, top: int) -> An
         w = kn.warm
         p = w.complete()
         free = np.flatnonzero(w.support.R[:, j] == 0)
-        best = free[np.argsort(-p["assoc"][free, j], kind="stable")][:5]
+        best = free[np.argsort(-p["assoc"][free, j], kind="stable")][: min(5, top)]
         ans.rows += [
             {
                 "drug": w.support.drug_names[i],
