@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import click
 
+from .common import model_folder
+
 
 @click.command()
 @click.argument("question")
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(),
-    default="models/default",
-    show_default=True,
-    help="Cold model folder: predictions for molecules it never saw (and held-out benchmark drugs).",
-)
+@model_folder("Cold model folder: predictions for molecules it never saw (and held-out benchmark drugs).")
 @click.option(
     "--warm-model",
     "warm_dir",

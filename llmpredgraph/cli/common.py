@@ -95,3 +95,10 @@ TRACK = choice_option(
     "Also log to MLflow (pip install 'llmpredgraph[track]'): config as params, per-fold and summary "
     "metrics, plots, or the model folder; store: $MLFLOW_TRACKING_URI, else runs/mlruns.",
 )
+
+
+def model_folder(help: str):
+    """The --model option of the commands that load a model folder (default models/default)."""
+    return click.option(
+        "--model", "model_dir", type=click.Path(), default="models/default", show_default=True, help=help
+    )

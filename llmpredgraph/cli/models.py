@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import CONFIG, DEVICE, OVERRIDE, TRACK, with_device
+from .common import CONFIG, DEVICE, OVERRIDE, TRACK, model_folder, with_device
 
 
 @click.command()
@@ -97,14 +97,7 @@ def train(config_path, overrides, protocol, out, hold_out, quiet, device, track)
 
 
 @click.command()
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(),
-    default="models/default",
-    show_default=True,
-    help="Model folder from `llmpredgraph train`.",
-)
+@model_folder("Model folder from `llmpredgraph train`.")
 @click.option("--smiles", default=None, help="One molecule's SMILES.")
 @click.option(
     "--input",

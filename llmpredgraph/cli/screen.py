@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import click
 
-from .common import build_executor, choice_option, executor_options
+from .common import build_executor, choice_option, executor_options, model_folder
 
 
 @click.command()
-@click.option(
-    "--model",
-    "model_dir",
-    default="models/default",
-    show_default=True,
-    type=click.Path(),
-    help="Cold model folder (`llmpredgraph train`); screen scores exactly as predict does with it.",
-)
+@model_folder("Cold model folder (`llmpredgraph train`); screen scores exactly as predict does with it.")
 @click.option(
     "--input",
     "library",
