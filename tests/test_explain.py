@@ -34,14 +34,14 @@ def test_explanation_is_the_scores_own_arithmetic(explained_model):
     gives; the DSF prior splits into base, neighbour offset and residual; voters are the k most
     similar support drugs, those carrying the side effect."""
     from llmpredgraph.pipeline import Pipeline
-    from llmpredgraph.pipeline.explain import explain_rows
+    from llmpredgraph.pipeline.explain import explain_molecules
 
     pipe = Pipeline.load(explained_model)
     know = ([["N", "N02", "N02A", "N02AA"]], [["target:P20000"]])
     mg = pipe.molecule_graph([SMILES], know)
     scores = pipe.predict_molecules([SMILES], know)
     n_se = pipe.support.n_side_effects
-    expls = explain_rows(pipe, mg, 0, np.arange(n_se))
+    (expls,) = explain_molecules(pipe, mg, [np.arange(n_se)])
     assert [x.side_effect for x in expls] == pipe.support.se_names
     for s, x in enumerate(expls):
         assert x.assoc == pytest.approx(float(scores["assoc"][0, s]), abs=1e-5)
@@ -88,7 +88,8 @@ def test_predict_explain_in_every_format(explained_model, tmp_path):
 
 def test_predict_report_is_one_self_contained_page(explained_model, tmp_path):
     page = tmp_path / "report.html"
-    _predict(explained_model, "--top", "8", "--report", str(page), "--name", "pentanol")
+    said = _predict(explained_model, "--top", "8", "--report", str(page), "--name", "pentanol")
+    assert f"wrote the report to {page}" in said
     text = page.read_text()
     assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "pentanol" in text
     # nothing is fetched when it is viewed: no script, no external source, stylesheet or font

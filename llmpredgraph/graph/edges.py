@@ -16,10 +16,16 @@ def cosine_matrix(X: np.ndarray) -> np.ndarray:
 
 def tanimoto_matrix(F: np.ndarray) -> np.ndarray:
     """F: [n, bits] fingerprints (non-zero = set) -> [n, n] Tanimoto similarity (float32)."""
-    F = (F > 0).astype(np.float32)
-    inter = F @ F.T
-    cnt = F.sum(1)
-    return (inter / np.maximum(cnt[:, None] + cnt[None, :] - inter, 1e-12)).astype(np.float32)
+    return tanimoto_between(F, F)
+
+
+def tanimoto_between(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A: [m, bits], B: [n, bits] fingerprints (non-zero = set) -> [m, n] Tanimoto similarity (float32).
+    Bit counts are exact integers in float32, so the result does not depend on the product's order."""
+    A, B = (A > 0).astype(np.float32), (B > 0).astype(np.float32)
+    inter = A @ B.T
+    ca, cb = A.sum(1), B.sum(1)
+    return (inter / np.maximum(ca[:, None] + cb[None, :] - inter, 1e-12)).astype(np.float32)
 
 
 def drug_similarity(kind: str, x: np.ndarray, tanimoto: np.ndarray) -> np.ndarray:

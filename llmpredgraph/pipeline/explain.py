@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..data.knowledge import targets_of
 from ..frequency import uncentre, unscale_offset
+from ..graph.edges import tanimoto_between
+from .fitted import drug_means
 from .molecules import MoleculeGraph
 
 
@@ -61,21 +64,26 @@ class Explanation:
 
 
 @torch.no_grad()
-def explain_rows(pipe, mg: MoleculeGraph, i: int, se_idx: np.ndarray) -> list[Explanation]:
-    """Explanations of molecule `i` of `mg` for the side effects `se_idx` (indices into
-    pipe.support.se_names), from the graph and decoder pass that scores it."""
-    model, sup = pipe.model.eval(), pipe.support
-    n, n_se, q = mg.n_support, sup.n_side_effects, int(mg.query[i])
+def explain_molecules(pipe, mg: MoleculeGraph, se_idx: list) -> list[list[Explanation]]:
+    """Per molecule i of `mg`, the explanations of the side effects se_idx[i] (indices into
+    pipe.support.se_names), from one graph and message-passing pass, decoded as scoring decodes."""
+    model = pipe.model.eval()
     dev = next(model.parameters()).device
-    data = mg.builder.build(np.arange(n), mg.query).to(dev)
+    data = mg.builder.build(np.arange(mg.n_support), mg.query).to(dev)
     h = model.node_vectors(data)
+    return [_explain_row(pipe, mg, data, h, i, idx) for i, idx in enumerate(se_idx)]
+
+
+def _explain_row(pipe, mg: MoleculeGraph, data, h: dict, i: int, se_idx) -> list[Explanation]:
+    model, sup = pipe.model, pipe.support
+    n, n_se, q = mg.n_support, sup.n_side_effects, int(mg.query[i])
+    dev = h["drug"].device
     rows = torch.full((n_se,), q, device=dev)  # whole row: a centring decoder needs the drug's mean
     all_se = torch.arange(n_se, device=dev)
     pair = model.pair_features(data, rows, all_se)
     dec = model.decoder
     z = dec.learned(h["drug"][rows], h["side_effect"][all_se], pair)
-    shift = z.mean(0, keepdim=True).expand_as(z) if dec.centre.any() else None
-    out = dec.combine(z, pair, shift)
+    out = dec.combine(z, pair, drug_means(z, rows, n_se) if dec.centre.any() else None)
     prop = model.propagation
     L = prop.votes(data, torch.tensor([q], device=dev)) if prop is not None else None
     cols = dict(zip(prop.column_names, pair.columns.T)) if prop is not None else {}
@@ -129,24 +137,27 @@ def _evidence(sup, mg: MoleculeGraph, i: int, j: int, s: int, weight: float, kno
 def _channels_of(pipe, mg: MoleculeGraph, i: int) -> dict:
     """Molecule i's similarity to every support drug per channel (structure: Tanimoto; atc and
     target: Jaccard, where both have the channel), and the channel weights of the model's similarity."""
-    from ..graph.edges import tanimoto_matrix
-    from ..graph.similarity import set_jaccard
-
     sup, g = pipe.support, pipe.cfg.graph
     n = mg.n_support
     values, has = {}, {}
     if mg.fingerprints is not None:
-        T = tanimoto_matrix(np.concatenate([sup.fingerprints, mg.fingerprints[i : i + 1]]))
-        values["structure"], has["structure"] = T[n, :n], np.ones(n, dtype=bool)
+        values["structure"] = tanimoto_between(mg.fingerprints[i : i + 1], sup.fingerprints)[0]
+        has["structure"] = np.ones(n, dtype=bool)
     if sup.knowledge is not None:
+        own_targets = targets_of("|".join(mg.proteins[i]))
         for name, own, others in (
             ("atc", mg.atc[i], sup.knowledge.atc),
-            ("target", [p.split(":", 1)[1] for p in mg.proteins[i] if p.startswith("target:")], sup.knowledge.targets),
+            ("target", own_targets, sup.knowledge.targets),
         ):
-            ch = set_jaccard([*others, own])
-            values[name], has[name] = ch.S[n, :n], ch.has[:n] & bool(own)
+            values[name] = np.array([_jaccard(own, o) for o in others], dtype=np.float32)
+            has[name] = np.array([bool(o) and bool(own) for o in others])
     weights = g.knn_weights.model_dump() if g.knn_similarity == "combined" else {"structure": 1.0}
     return {"values": values, "has": has, "weights": weights}
+
+
+def _jaccard(a: list[str], b: list[str]) -> float:
+    a, b = set(a), set(b)
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _atc_share(sup, atc: list[str]) -> tuple[str, np.ndarray, int] | None:

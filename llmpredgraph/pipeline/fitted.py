@@ -211,7 +211,7 @@ class Pipeline:
 
     def molecule_graph(self, smiles: list[str], knowledge=None, texts=None, standardised: bool = False):
         """New molecules standardised, encoded and linked to the support drugs (exact neighbours),
-        before decoding: `score_graph` scores it, `pipeline.explain.explain_rows` explains it."""
+        before decoding: `score_graph` scores it, `pipeline.explain.explain_molecules` explains it."""
         return molecule_graph(self, smiles, knowledge, texts, "exact", standardised)
 
     def score_graph(self, mg) -> dict[str, np.ndarray]:

@@ -8,7 +8,7 @@ import numpy as np
 from ..errors import UserError
 from ..paths import raw_dir
 from ..pipeline import Pipeline
-from ..pipeline.explain import explain_rows
+from ..pipeline.explain import explain_molecules
 from .ask import Answer, Drug, Knowledge, class_name, parse
 from .molecules import attach_drugbank, knowledge_of, molecule, molecule_texts
 from .tables import ranked_table
@@ -78,7 +78,7 @@ def _predicted(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None
     table = ranked_table(pipe.support.se_names, {k: v[0] for k, v in scores.items()}, None, pipe.typical_rates())
     table = table.set_index("side_effect")
     names = [pipe.support.se_names[j] for j in idx] if idx is not None else list(table.index[:top])
-    expls = explain_rows(pipe, mg, 0, [pipe.support.se_names.index(n) for n in names])
+    (expls,) = explain_molecules(pipe, mg, [[pipe.support.se_names.index(n) for n in names]])
     rows = []
     for n, x in zip(names, expls):
         r = table.loc[n]

@@ -9,7 +9,7 @@ import pandas as pd
 from ..atomic import write_text
 from ..errors import UserError
 from ..paths import raw_dir
-from ..pipeline.explain import explain_rows
+from ..pipeline.explain import explain_molecules
 from ..pipeline.fitted import Pipeline
 from ..reporting.molecule_report import report_html
 from .explain_table import explanation_columns, report_molecule
@@ -72,24 +72,26 @@ def predict_command(
         scores = pipe.score_graph(mg)
         base = pipe.typical_rates()
         style = "json" if fmt == "json" else "csv" if fmt == "csv" or out else "table"
-        tables, pages = [], []
+        tables = []
         for i, m in enumerate(mols):
             t = ranked_table(pipe.support.se_names, {k: v[i] for k, v in scores.items()}, top or None, base, rank)
             t.insert(0, "molecule", m.name)
             t["knowledge"] = m.source or "none"
             t["channels"] = channels_used(m, pipe.cfg) + ("+text" if texts is not None else "")
-            if explain or report:
-                expls = explain_rows(pipe, mg, i, [pipe.support.se_names.index(x) for x in t["side_effect"]])
-                if explain:
-                    t = pd.concat([t.reset_index(drop=True), explanation_columns(expls, style)], axis=1)
-                pages.append(report_molecule(m, t, expls, pipe.support))
-            tables.append(t)
-        df = pd.concat(tables, ignore_index=True)
-        if report:
-            title = f"Predicted side effects ({Path(model_dir).name} model)"
-            write_text(report, report_html(pages, title, f"{len(pages)} molecule(s), top {top or 'all'} side effects"))
-            notes.append(f"wrote the report to {report}")
+            tables.append(t.reset_index(drop=True))
         notes = [f"rejected row {r.row} ({r.name}): {r.reason}" for r in rejected.itertuples()]
+        if explain or report:  # one graph pass explains every molecule's shown side effects
+            idx = [[pipe.support.se_names.index(x) for x in t["side_effect"]] for t in tables]
+            expls = explain_molecules(pipe, mg, idx)
+            if report:
+                pages = [report_molecule(m, t, x, pipe.support) for m, t, x in zip(mols, tables, expls)]
+                title = f"Predicted side effects ({Path(model_dir).name} model)"
+                note = f"{len(pages)} molecule(s), top {top or 'all'} side effects"
+                write_text(report, report_html(pages, title, note))
+                notes.append(f"wrote the report to {report}")
+            if explain:
+                tables = [pd.concat([t, explanation_columns(x, style)], axis=1) for t, x in zip(tables, expls)]
+        df = pd.concat(tables, ignore_index=True)
         if out and len(rejected):
             rejects = Path(str(out) + ".rejects.csv")
             write_text(rejects, rejected.to_csv(index=False))
