@@ -10,7 +10,8 @@ from .cache import EmbeddingCache
 from .fixed import HashEncoder, MorganEncoder, OneHotEncoder
 
 
-def build_drug_encoder(cfg: EncodersCfg, device: str = "cpu") -> Encoder:
+def build_drug_encoder(cfg: EncodersCfg, device: str = "cpu", onnx_file=None, onnx_identity=None) -> Encoder:
+    """The configured drug encoder; `onnx_file` / `onnx_identity`: a model folder's exported SMILES LM."""
     d = cfg.drug
     if d.kind == "hash":
         return HashEncoder(cfg.hash_dim)
@@ -18,7 +19,7 @@ def build_drug_encoder(cfg: EncodersCfg, device: str = "cpu") -> Encoder:
         return MorganEncoder(d.fp_radius, d.fp_bits)
     from .smiles_lm import SmilesLMEncoder
 
-    return SmilesLMEncoder(d.model, d.pooling, d.max_length, d.batch_size, device)
+    return SmilesLMEncoder(d.model, d.pooling, d.max_length, d.batch_size, device, d.runtime, onnx_file, onnx_identity)
 
 
 def build_text_encoder(cfg: EncodersCfg, vocabulary: list[str] | None = None, device: str = "cpu") -> Encoder:

@@ -85,6 +85,19 @@ def smiles_lm_identity(name: str) -> str:
     return f"smiles-lm:{name}:{weights_hash(where) if local else 'hub'}"
 
 
+def load_smiles_tokenizer(name: str):
+    """The tokenizer alone (the ONNX runtime needs no torch weights)."""
+    where, local = resolve_model(name, "chem")
+    try:
+        if local and _is_bare_bert(Path(where)):
+            return regex_bert_tokenizer(Path(where) / "vocab.txt")
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(where, **({"local_files_only": True} if offline() else {}))
+    except (OSError, ValueError) as exc:
+        raise offline_error(name, "chem", exc) from None
+
+
 def load_smiles_lm(name: str, masked_lm: bool = False):
     """(tokenizer, model): the encoder, or with masked_lm the model with its MLM head (for `pretrain`;
     a checkpoint without head weights gets a new head). Refuses checkpoints whose encoder weights
@@ -95,8 +108,6 @@ def load_smiles_lm(name: str, masked_lm: bool = False):
     hf_logging.set_verbosity_error()  # the MLM head's unused weights are expected; missing ones are checked below
 
     where, local = resolve_model(name, "chem")
-    import torch
-
     # float32 master weights whatever the checkpoint stores (transformers 5 keeps a saved float16,
     # which neither trains on the CPU nor under CUDA's bf16 autocast)
     kw = {"dtype": torch.float32, **({} if masked_lm else {"add_pooling_layer": False})}
@@ -140,7 +151,24 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor
     return (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
 
 
+class PooledEncoder(torch.nn.Module):
+    """input_ids, attention_mask [batch, tokens] -> pooled vectors [batch, hidden] (what is exported)."""
+
+    def __init__(self, net: torch.nn.Module, pooling: str):
+        super().__init__()
+        self.net, self.pooling = net, pooling
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return pool(
+            self.net(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask, self.pooling
+        )
+
+
 class SmilesLMEncoder(Encoder):
+    """Pooled SMILES LM vectors. runtime "torch" runs the transformers model; "onnx" runs its ONNX
+    export (built once into the cache, or `onnx_file`: a model folder's copy, exported under
+    `onnx_identity`). Gradients (`forward`) and a tuned model passed to `encode` always run in torch."""
+
     def __init__(
         self,
         model: str = "rxnfp-bert",
@@ -148,6 +176,9 @@ class SmilesLMEncoder(Encoder):
         max_length: int = 256,
         batch_size: int = 32,
         device: str = "cpu",
+        runtime: str = "torch",
+        onnx_file: str | Path | None = None,
+        onnx_identity: str | None = None,
     ):
         self.name, self.pooling, self.max_length, self.batch_size, self.device = (
             model,
@@ -156,8 +187,10 @@ class SmilesLMEncoder(Encoder):
             batch_size,
             device,
         )
+        self.runtime = runtime
+        self.onnx_file, self._onnx_identity = (Path(onnx_file) if onnx_file else None), onnx_identity
         self._ident = smiles_lm_identity(model)  # from files only: a cache hit never loads the model
-        self._loaded = None
+        self._loaded = self._tok = self._session = None
 
     def _load(self):
         if self._loaded is None:
@@ -167,6 +200,9 @@ class SmilesLMEncoder(Encoder):
 
     @property
     def tokenizer(self):
+        if self._loaded is None and self.runtime == "onnx":
+            self._tok = self._tok or load_smiles_tokenizer(self.name)
+            return self._tok
         return self._load()[0]
 
     @property
@@ -175,7 +211,44 @@ class SmilesLMEncoder(Encoder):
 
     @property
     def identity(self) -> str:
-        return f"{self._ident}:pool={self.pooling}:maxlen={self.max_length}"
+        base = f"{self._ident}:pool={self.pooling}:maxlen={self.max_length}"
+        if self.runtime == "torch":
+            return base
+        if self._onnx_identity:
+            return self._onnx_identity
+        from .onnx_runtime import export_key
+
+        return f"{base}:onnx={export_key(self._ident, self.pooling, self.max_length)}"
+
+    def onnx_path(self) -> Path:
+        """The ONNX file this encoder runs: the given one, or the cached export (made on first use)."""
+        if self.onnx_file is not None:
+            return self.onnx_file
+        from ..paths import cache_dir
+        from .onnx_runtime import export
+
+        path = cache_dir() / "onnx" / f"{self.identity.rsplit('=', 1)[-1]}.onnx"
+        if not path.is_file():
+            model = self.model.cpu()
+            # two molecules of different lengths: the trace sees padding and a mask
+            export(PooledEncoder(model, self.pooling).eval(), self.tokenize(["CCO", "c1ccccc1C(=O)O"]), path)
+            model.to(self.device)
+        return path
+
+    def _encode_onnx(self, inputs: list[str], progress: bool) -> np.ndarray:
+        if self._session is None:
+            from .onnx_runtime import OnnxEncoderSession
+
+            self._session = OnnxEncoderSession(self.onnx_path(), torch.get_num_threads())
+        order = np.argsort([len(s) for s in inputs])  # sorted-length batches, as in torch
+        out = np.zeros((len(inputs), self._session.dim), dtype=np.float32)
+        for start in progress_bar(
+            range(0, len(inputs), self.batch_size), desc="embed SMILES", enabled=progress, unit="batch"
+        ):
+            idx = order[start : start + self.batch_size]
+            b = self.tokenize([inputs[i] for i in idx])
+            out[idx] = self._session(b["input_ids"].numpy(), b["attention_mask"].numpy())
+        return out
 
     def prepare(self, smiles: list[str]) -> list[str]:
         if not getattr(self.tokenizer, "smiles_regex_vocab", False):
@@ -200,6 +273,8 @@ class SmilesLMEncoder(Encoder):
 
     @torch.no_grad()
     def encode(self, inputs: list[str], progress: bool = False, model: torch.nn.Module | None = None) -> np.ndarray:
+        if model is None and self.runtime == "onnx":
+            return self._encode_onnx(inputs, progress)
         net = model or self.model
         was_training = net.training
         net.eval()

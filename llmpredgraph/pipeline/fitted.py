@@ -58,6 +58,7 @@ class Pipeline:
         self.history: dict = {}
         self.meta: dict = {}
         self._encoder = None
+        self.folder: Path | None = None  # the model folder it was loaded from (its ONNX encoder)
         self._index = None  # FAISS support index, built on first use
         self._typical: np.ndarray | None = None
         self.stages = Stages()  # seconds per stage of new-molecule scoring (screen reports them)
@@ -270,8 +271,11 @@ class Pipeline:
         """The configured drug encoder, built once; refused when it is not the one the model was trained with."""
         if self._encoder is None:
             from ..encoders.factory import build_drug_encoder
+            from ..encoders.onnx_runtime import FOLDER_FILE, folder_identity
 
-            enc = build_drug_encoder(self.cfg.encoders)
+            ident = folder_identity(self.folder) if self.folder is not None else None
+            onnx = (self.folder / FOLDER_FILE, ident) if ident else (None, None)
+            enc = build_drug_encoder(self.cfg.encoders, "cpu", *onnx)
             self._encoder = self._same_encoder(enc, "drug", "was trained with encoder")
         return self._encoder
 
@@ -317,6 +321,12 @@ class Pipeline:
             if s.se_soc is not None:
                 names["side_effect_soc"] = s.se_soc
             (tmp / "names.json").write_text(json.dumps(names))
+            d = self.cfg.encoders.drug
+            if d.kind == "lm" and d.runtime == "onnx":  # the folder runs the very file it was trained with
+                from ..encoders.onnx_runtime import copy_into
+
+                enc = self.drug_encoder()
+                copy_into(enc.onnx_path(), tmp, enc.identity)
         return folder
 
     @classmethod
@@ -355,7 +365,7 @@ class Pipeline:
             x_drug, arrays["x_se"], S, DrugTower.load(folder / "tower.pt"), None, dict(meta.get("encoders") or {})
         )
         pipe = cls(cfg, features, support, model=model.eval())
-        pipe.meta = meta
+        pipe.meta, pipe.folder = meta, folder
         pipe._typical = arrays["typical_assoc"] if "typical_assoc" in arrays else None
         pipe.drug_encoder()  # refuse a mismatched encoder at load, before any work
         return pipe
