@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1] / "llmpredgraph"
 # packages that share a layer stay independent of each other.
 LAYERS = [
     {"__init__", "errors", "paths", "atomic", "frequency", "runtime", "progress", "stages"},
-    {"config", "devices", "provenance", "runfolder"},
+    {"config", "devices", "provenance", "runfolder", "serving"},
     {"data"},
     {"encoders", "metrics"},
     {"contrastive", "graph", "reporting"},

@@ -12,6 +12,7 @@ from .evaluation import ablate, compare, experiment
 from .models import contrastive, embed, finetune, predict, train
 from .pretrain import pretrain
 from .screen import screen
+from .serve import serve
 
 
 @click.group(cls=OneLineErrors)
@@ -23,5 +24,19 @@ def main():
     """
 
 
-for command in (data, embed, contrastive, finetune, experiment, ablate, compare, train, predict, screen, pretrain, ask):
+for command in (
+    data,
+    embed,
+    contrastive,
+    finetune,
+    experiment,
+    ablate,
+    compare,
+    train,
+    predict,
+    serve,
+    screen,
+    pretrain,
+    ask,
+):
     main.add_command(command)

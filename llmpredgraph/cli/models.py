@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from ..errors import UserError
 from .common import CONFIG, DEVICE, OVERRIDE, TRACK, model_folder, with_device
 
 
@@ -163,8 +166,15 @@ def train(config_path, overrides, protocol, out, hold_out, quiet, device, track)
     help="New molecules: also write a self-contained HTML page (structure drawing, side effects by "
     "system organ class as bars, evidence drugs) to this file.",
 )
+@click.option(
+    "--no-server",
+    is_flag=True,
+    help="Score in this process even when `llmpredgraph serve` runs for this model (by default a running "
+    "server answers: no imports, no model loading).",
+)
 def predict(
     model_dir,
+    no_server,
     smiles,
     input_csv,
     name,
@@ -196,26 +206,37 @@ def predict(
       a warm model        "which side effects might this drug have that are not yet on its label?"
                           (completion from all its known pairs).
     """
-    from ..workflows.predict import predict_command
-
-    text, notes = predict_command(
-        model_dir,
-        smiles,
-        input_csv,
-        drugs,
-        top,
-        fmt,
-        out,
-        out_of_fold,
-        method,
-        rank,
-        atc,
-        targets,
-        name,
-        description,
-        explain,
-        report,
+    args = dict(
+        smiles=smiles,
+        input_csv=input_csv,
+        drugs=drugs,
+        top=top,
+        fmt=fmt,
+        out=out,
+        out_of_fold=out_of_fold,
+        method=method,
+        rank=rank,
+        atc=atc,
+        targets=targets,
+        name=name,
+        description=description,
+        explain=explain,
+        report=report,
     )
+    reply = None
+    if not no_server:  # before any heavy import: a running `serve` answers in a fraction of a second
+        from ..serving import ask_server
+
+        absolute = {k: os.path.abspath(v) for k in ("input_csv", "out", "out_of_fold", "report") if (v := args[k])}
+        reply = ask_server(model_dir, {**args, **absolute})
+    if reply is None:
+        from ..workflows.predict import predict_command
+
+        text, notes = predict_command(model_dir, **args)
+    elif "problem" in reply:
+        raise UserError(reply["problem"], reply["fix"])
+    else:
+        text, notes = reply["text"], reply["notes"]
     for note in notes:
         click.echo(note, err=True)
     if text:

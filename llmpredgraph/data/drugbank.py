@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -46,14 +47,22 @@ class DrugBank:
                 by_alias.setdefault(norm_name(n), []).append(db)
         return cls(drugs.set_index("drugbank_id", drop=False), by_cid, by_alias)
 
+    @cached_property
+    def by_name(self) -> dict[str, str]:
+        return {norm_name(n): db for db, n in zip(self.drugs["drugbank_id"], self.drugs["name"])}
+
+    @cached_property
+    def by_key(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for db, key in zip(self.drugs["drugbank_id"], self.drugs["inchikey"]):
+            if key:
+                out.setdefault(key.removeprefix("InChIKey="), []).append(db)
+        return out
+
     def match(self, names: list[str], cids: list[str], inchikeys: list[str], heavy_atoms: list[int]) -> pd.DataFrame:
         """drugbank_id and match method ('name', 'cid', 'alias', 'inchikey' or '') per benchmark drug;
         `name_cid_conflict` marks drugs whose CID points to another DrugBank entry than their name."""
-        by_name = {norm_name(n): db for db, n in zip(self.drugs["drugbank_id"], self.drugs["name"])}
-        by_key: dict[str, list[str]] = {}
-        for db, key in zip(self.drugs["drugbank_id"], self.drugs["inchikey"]):
-            if key:
-                by_key.setdefault(key.removeprefix("InChIKey="), []).append(db)
+        by_name, by_key = self.by_name, self.by_key
         rows = []
         for name, cid, key, atoms in zip(names, cids, inchikeys, heavy_atoms):
             via_cid = self.by_cid.get(_pubchem(cid), [])
@@ -67,6 +76,17 @@ class DrugBank:
             conflict = bool(hits[0][1] and via_cid and hits[0][1][0] not in via_cid)
             rows.append({"drugbank_id": db, "match": method, "name_cid_conflict": conflict})
         return pd.DataFrame(rows)
+
+
+def cached_drugbank(folder: str | Path) -> DrugBank:
+    """DrugBank.read once per process and version of the copy (`serve` looks molecules up per request)."""
+    path = Path(folder).resolve()
+    return _read_cached(str(path), (path / "drugbank.tsv").stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _read_cached(folder: str, mtime_ns: int) -> DrugBank:
+    return DrugBank.read(folder)
 
 
 def _pubchem(cid: str) -> int:

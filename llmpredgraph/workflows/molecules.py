@@ -106,14 +106,14 @@ def attach_drugbank(mols: list[Molecule], folder: str | Path) -> list[Molecule]:
         return mols
     from rdkit import Chem
 
-    from ..data.drugbank import DrugBank
+    from ..data.drugbank import cached_drugbank
     from ..data.knowledge import protein_table, targets_of
     from ..data.structures import standardise
 
     todo = [m for m in mols if not m.source]
     if not todo:
         return mols
-    db = DrugBank.read(folder)
+    db = cached_drugbank(folder)
     std = [standardise(m.smiles) for m in todo]
     heavy = [Chem.MolFromSmiles(m.smiles).GetNumHeavyAtoms() for m in todo]
     hits = db.match([m.name for m in todo], [""] * len(todo), [s.inchikey if s else "" for s in std], heavy)

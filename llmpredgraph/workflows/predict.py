@@ -35,10 +35,12 @@ def predict_command(
     description: str | None = None,
     explain: bool = False,
     report: str | None = None,
+    loaded: Pipeline | None = None,
 ) -> tuple[str, list[str]]:
     """(the output text or a 'wrote ...' line, notes for stderr such as rejected input rows).
     explain: add each side effect's evidence and score split (`explain_table`); report: also write
-    a self-contained HTML page (`reporting.molecule_report`)."""
+    a self-contained HTML page (`reporting.molecule_report`); loaded: the model already loaded from
+    model_dir (`serve`)."""
     notes: list[str] = []
     chosen = sum(x is not None for x in (smiles, input_csv, drugs))
     if chosen != 1:
@@ -52,7 +54,7 @@ def predict_command(
     if drugs == "all" and out_of_fold:
         df = out_of_fold_table(out_of_fold, method)
     elif drugs == "all":
-        pipe = Pipeline.load(model_dir)
+        pipe = loaded or Pipeline.load(model_dir)
         if pipe.cfg.protocol.holds_out_drugs:
             raise UserError(
                 "this cold model was trained on every benchmark drug, so its scores for them would be in-sample",
@@ -64,7 +66,7 @@ def predict_command(
     else:
         mols, rejected = read_molecules(smiles, input_csv, atc, targets, name, description)
         mols = attach_drugbank(mols, raw_dir() / "drugbank")
-        pipe = Pipeline.load(model_dir)
+        pipe = loaded or Pipeline.load(model_dir)
         texts = None
         if pipe.cfg.encoders.drug.add_text:
             texts = molecule_texts(mols, pipe.support.se_names, raw_dir() / "atc/who_atc_ddd_2026-04-25.csv")
