@@ -75,7 +75,7 @@ def main() -> None:
         "",
     ]
     write_text(a.out, "\n".join(body))
-    merged.to_csv(a.out.with_name("per_fold.csv"), index=False)
+    merged.to_csv(a.out.with_name(f"per_fold_{a.onnx.name}.csv"), index=False)
     print("\n".join(body))
 
 
