@@ -110,3 +110,31 @@ def test_drug_text_model_scores_new_molecules_from_their_text(tmp_path, monkeypa
     assert json.loads(res.output)[0]["channels"] == "structure+text"
     with pytest.raises(Exception, match="not given"):
         pipe.predict_molecules(["CCO"])
+
+
+def test_new_molecules_reuse_the_support_parts_of_their_graph_exactly(combined_model):
+    """The support's Tanimoto block and co-occurrence edges are computed once per loaded model; a
+    molecule's graph built from them equals one built from scratch."""
+    import torch
+
+    from llmpredgraph.graph.build import COOC
+    from llmpredgraph.graph.edges import cooc_edges, tanimoto_matrix
+    from llmpredgraph.pipeline.fitted import Pipeline
+    from llmpredgraph.pipeline.molecules import molecule_tanimoto, support_cooc
+
+    pipe = Pipeline.load(combined_model)
+    n = pipe.support.n_drugs
+    fp_new = (np.random.default_rng(0).random((3, pipe.support.fingerprints.shape[1])) > 0.7).astype(np.float32)
+    full = tanimoto_matrix(np.concatenate([pipe.support.fingerprints, fp_new]))
+    for _ in range(2):  # the second call reads the cached support block
+        np.testing.assert_array_equal(molecule_tanimoto(pipe, fp_new), full)
+    mg = pipe.molecule_graph(["CCO", "c1ccccc1O"])
+    assert mg.builder.cooc is support_cooc(pipe)
+    cached = mg.builder.build(np.arange(n), mg.query)
+    mg.builder.cooc = None
+    fresh = mg.builder.build(np.arange(n), mg.query)
+    assert torch.equal(cached[COOC].edge_index, fresh[COOC].edge_index) and cached[COOC].edge_index.numel()
+    # another support does not take the cached edges
+    mg.builder.cooc, other = support_cooc(pipe), np.arange(n - 1)
+    want = cooc_edges(mg.builder.R, other, pipe.cfg.graph.se_cooc.k)
+    assert torch.equal(mg.builder.build(other, np.array([n - 1]))[COOC].edge_index, want)

@@ -55,7 +55,11 @@ class GraphBuilder:
         hier: torch.Tensor,
         cfg: GraphCfg,
         knowledge: KnowledgeGraph | None = None,
+        cooc: tuple[np.ndarray, torch.Tensor] | None = None,
     ):
+        """cooc: (support, its co-occurrence edges) computed before from these support drugs' rows of R,
+        reused when a graph has exactly that support (new molecules: the same support every call)."""
+        self.cooc = cooc
         self.x_drug = torch.as_tensor(x_drug, dtype=torch.float32)
         self.x_se = torch.as_tensor(x_se, dtype=torch.float32)
         self.R, self.S, self.hier, self.cfg, self.knowledge = R, S_drug, hier, cfg, knowledge
@@ -97,7 +101,8 @@ class GraphBuilder:
         if cfg.se_hierarchy and self.hier.shape[1]:
             data[HIER].edge_index, data[HIER].edge_weight = self.hier, torch.ones(self.hier.shape[1])
         if cfg.se_cooc.enabled:
-            ei = cooc_edges(R, support, cfg.se_cooc.k)
+            known = self.cooc is not None and R is self.R and np.array_equal(self.cooc[0], support)
+            ei = self.cooc[1] if known else cooc_edges(R, support, cfg.se_cooc.k)
             data[COOC].edge_index, data[COOC].edge_weight = ei, torch.ones(ei.shape[1])
         if self.knowledge is not None:  # attributes of every drug, test drugs included: no labels
             self.knowledge.add_to(data, cfg.atc_nodes, cfg.protein_nodes)

@@ -60,20 +60,22 @@ class Pipeline:
         self._encoder = None
         self.folder: Path | None = None  # the model folder it was loaded from (its ONNX encoder)
         self._index = None  # FAISS support index, built on first use
+        self._cooc = self._support_tanimoto = None  # the support's parts of a new molecule's graph
         self._typical: np.ndarray | None = None
         self.stages = Stages()  # seconds per stage of new-molecule scoring (screen reports them)
 
-    def graph_builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray, kgraph=None) -> GraphBuilder:
-        """A builder over these drug vectors, similarity and labels (new molecules appended to the support's)."""
+    def graph_builder(self, x_drug: np.ndarray, S: np.ndarray, R: np.ndarray, kgraph=None, cooc=None) -> GraphBuilder:
+        """A builder over these drug vectors, similarity and labels (new molecules appended to the
+        support's); cooc: `molecules.support_cooc` when R's first rows are the support's labels."""
         kgraph = kgraph if kgraph is not None else self.kgraph
-        return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph, kgraph)
+        return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph, kgraph, cooc)
 
     def serve_labels(self, R: np.ndarray) -> None:
         """After fitting on the fit labels, show `R` (every training label, validation drugs' too)
         to prediction: the support labels and the graph builder follow it."""
         self.support = self.support.with_labels(R)
         self.builder = self.graph_builder(self.features.x_drug, self.features.S_drug, R)
-        self._typical, self._index = None, None
+        self._typical, self._index, self._cooc = None, None, None
 
     @property
     def uses_graph(self) -> bool:
@@ -257,9 +259,13 @@ class Pipeline:
         rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
         return self.predict_matrix(support, np.zeros(0, dtype=np.int64), rows=rows, R=self.support.R)
 
-    def similarity(self, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None = None) -> np.ndarray:
-        """Drug-drug similarity as the fold used it (graph.knn_similarity); x [n, d], fp [n, bits]."""
-        return similarity_of(self.cfg.graph, x, _tanimoto(self.cfg.graph, fp), knowledge)
+    def similarity(
+        self, x: np.ndarray, fp: np.ndarray, knowledge: DrugKnowledge | None = None, tanimoto: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Drug-drug similarity as the fold used it (graph.knn_similarity); x [n, d], fp [n, bits];
+        tanimoto: fp's Tanimoto matrix when the caller has it."""
+        T = tanimoto if tanimoto is not None else _tanimoto(self.cfg.graph, fp)
+        return similarity_of(self.cfg.graph, x, T, knowledge)
 
     def text_encoder(self):
         """The text model the drug texts were embedded with (encoders.drug.add_text); refused when another."""

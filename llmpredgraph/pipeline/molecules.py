@@ -12,6 +12,7 @@ import torch
 from ..data.structures import standard_smiles
 from ..errors import UserError
 from ..graph.build import GraphBuilder
+from ..graph.edges import cooc_edges, tanimoto_between, tanimoto_matrix
 
 
 @dataclass
@@ -83,11 +84,35 @@ def molecule_graph(
         else:
             fp = sup.fingerprints if fp_new is None else np.concatenate([sup.fingerprints, fp_new])
             know = sup.knowledge.extend(atc, proteins) if sup.knowledge else None
-            S = pipe.similarity(x_all, fp, know)
+            S = pipe.similarity(x_all, fp, know, None if fp_new is None else molecule_tanimoto(pipe, fp_new))
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
         kg = pipe.kgraph.extend(atc, proteins) if pipe.kgraph else None
-        builder = pipe.graph_builder(x_all, S, R_all, kg)
+        builder = pipe.graph_builder(x_all, S, R_all, kg, support_cooc(pipe))  # R_all[:n] is the support's R
     return MoleculeGraph(canon, builder, S, fp_new, list(atc), list(proteins), n)
+
+
+def support_cooc(pipe) -> tuple[np.ndarray, torch.Tensor] | None:
+    """(every support drug, their side-effect co-occurrence edges), computed once per loaded model:
+    the part of a new molecule's graph that does not depend on the molecule."""
+    if not pipe.cfg.graph.se_cooc.enabled:
+        return None
+    if pipe._cooc is None:
+        support = np.arange(pipe.support.n_drugs)
+        pipe._cooc = (support, cooc_edges(pipe.support.R, support, pipe.cfg.graph.se_cooc.k))
+    return pipe._cooc
+
+
+def molecule_tanimoto(pipe, fp_new: np.ndarray) -> np.ndarray:
+    """[n + m, n + m] Tanimoto of the support drugs and m new fingerprints [m, bits]: the support
+    block computed once per loaded model, the new rows now; equal to `tanimoto_matrix` of the stacked
+    fingerprints (bit counts are exact in float32, so the order of the products does not matter)."""
+    if pipe._support_tanimoto is None:
+        pipe._support_tanimoto = tanimoto_matrix(pipe.support.fingerprints)
+    n, m = pipe.support.n_drugs, len(fp_new)
+    rows = tanimoto_between(fp_new, np.concatenate([pipe.support.fingerprints, fp_new]))
+    T = np.empty((n + m, n + m), dtype=np.float32)
+    T[:n, :n], T[n:], T[:n, n:] = pipe._support_tanimoto, rows, rows[:, :n].T
+    return T
 
 
 def _standard(smiles: str, i: int) -> str:
