@@ -201,7 +201,8 @@ class SmilesLMEncoder(Encoder):
     @property
     def tokenizer(self):
         if self._loaded is None and self.runtime == "onnx":
-            self._tok = self._tok or load_smiles_tokenizer(self.name)
+            if self._tok is None:
+                self._tok = load_smiles_tokenizer(self.name)
             return self._tok
         return self._load()[0]
 
@@ -216,9 +217,12 @@ class SmilesLMEncoder(Encoder):
             return base
         if self._onnx_identity:
             return self._onnx_identity
+        return f"{base}:onnx={self._export_key()}"
+
+    def _export_key(self) -> str:
         from .onnx_runtime import export_key
 
-        return f"{base}:onnx={export_key(self._ident, self.pooling, self.max_length)}"
+        return export_key(self._ident, self.pooling, self.max_length)
 
     def onnx_path(self) -> Path:
         """The ONNX file this encoder runs: the given one, or the cached export (made on first use)."""
@@ -227,7 +231,7 @@ class SmilesLMEncoder(Encoder):
         from ..paths import cache_dir
         from .onnx_runtime import export
 
-        path = cache_dir() / "onnx" / f"{self.identity.rsplit('=', 1)[-1]}.onnx"
+        path = cache_dir() / "onnx" / f"{self._export_key()}.onnx"
         if not path.is_file():
             model = self.model.cpu()
             # two molecules of different lengths: the trace sees padding and a mask
