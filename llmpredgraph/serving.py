@@ -14,6 +14,10 @@ import struct
 import tempfile
 from pathlib import Path
 
+from .errors import UserError
+
+PATH_ARGS = ("input_csv", "out", "out_of_fold", "report")  # predict's paths, made absolute for the server
+
 
 def socket_path(model_dir: str | os.PathLike) -> Path:
     """One socket per user and model folder, in the temporary directory."""
@@ -80,3 +84,15 @@ def ask_server(model_dir: str | os.PathLike, args: dict) -> dict | None:
             },
         )
         return receive(conn)
+
+
+def served_predict(model_dir: str | os.PathLike, args: dict) -> tuple[str, list[str]] | None:
+    """(text, notes) of `predict_command(model_dir, **args)` from a running server of `model_dir`, or
+    None without one; the server's one-line error is raised here as it would be in process."""
+    absolute = {k: os.path.abspath(v) for k in PATH_ARGS if (v := args.get(k))}
+    reply = ask_server(model_dir, {**args, **absolute})
+    if reply is None:
+        return None
+    if "problem" in reply:
+        raise UserError(reply["problem"], reply["fix"])
+    return reply["text"], reply["notes"]

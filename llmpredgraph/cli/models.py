@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from ..errors import UserError
 from .common import CONFIG, DEVICE, OVERRIDE, TRACK, model_folder, with_device
 
 
@@ -223,20 +220,16 @@ def predict(
         explain=explain,
         report=report,
     )
-    reply = None
+    result = None
     if not no_server:  # before any heavy import: a running `serve` answers in a fraction of a second
-        from ..serving import ask_server
+        from ..serving import served_predict
 
-        absolute = {k: os.path.abspath(v) for k in ("input_csv", "out", "out_of_fold", "report") if (v := args[k])}
-        reply = ask_server(model_dir, {**args, **absolute})
-    if reply is None:
+        result = served_predict(model_dir, args)
+    if result is None:
         from ..workflows.predict import predict_command
 
-        text, notes = predict_command(model_dir, **args)
-    elif "problem" in reply:
-        raise UserError(reply["problem"], reply["fix"])
-    else:
-        text, notes = reply["text"], reply["notes"]
+        result = predict_command(model_dir, **args)
+    text, notes = result
     for note in notes:
         click.echo(note, err=True)
     if text:
