@@ -94,9 +94,9 @@ class ModelServer:
                         continue
                     start = time.perf_counter()
                     reply = self.handle(request)
-                    send(conn, reply)
                     what = "error: " + reply["problem"] if "problem" in reply else "ok"
-                    self.log(f"predict {what} ({time.perf_counter() - start:.2f} s)")
+                    self.log(f"predict {what} ({time.perf_counter() - start:.2f} s)")  # logged before the reply
+                    send(conn, reply)
         finally:
             sock.close()
             path.unlink(missing_ok=True)
