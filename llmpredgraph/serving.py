@@ -41,13 +41,13 @@ def receive(conn: socket.socket) -> dict | None:
 
 
 def _exactly(conn: socket.socket, n: int) -> bytes | None:
-    buf = b""
+    buf = bytearray()
     while len(buf) < n:
         chunk = conn.recv(min(n - len(buf), 1 << 20))
         if not chunk:
             return None
         buf += chunk
-    return buf
+    return bytes(buf)
 
 
 def connect(model_dir: str | os.PathLike) -> socket.socket | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -23,6 +24,7 @@ FOLDER_FILE = "drug_encoder.onnx"  # a model folder's copy
 INPUTS = ("input_ids", "attention_mask")
 
 
+@lru_cache(maxsize=1)
 def runtime_version() -> str:
     """ONNX Runtime's version, read without importing it (identities are computed at start-up)."""
     try:

@@ -239,20 +239,16 @@ class SmilesLMEncoder(Encoder):
             model.to(self.device)
         return path
 
-    def _encode_onnx(self, inputs: list[str], progress: bool) -> np.ndarray:
+    def _onnx_session(self):
         if self._session is None:
             from .onnx_runtime import OnnxEncoderSession
 
             self._session = OnnxEncoderSession(self.onnx_path(), torch.get_num_threads())
-        order = np.argsort([len(s) for s in inputs])  # sorted-length batches, as in torch
-        out = np.zeros((len(inputs), self._session.dim), dtype=np.float32)
-        for start in progress_bar(
-            range(0, len(inputs), self.batch_size), desc="embed SMILES", enabled=progress, unit="batch"
-        ):
-            idx = order[start : start + self.batch_size]
-            b = self.tokenize([inputs[i] for i in idx])
-            out[idx] = self._session(b["input_ids"].numpy(), b["attention_mask"].numpy())
-        return out
+        return self._session
+
+    def _onnx_vectors(self, smiles: list[str]) -> np.ndarray:
+        b = self.tokenize(smiles)
+        return self._onnx_session()(b["input_ids"].numpy(), b["attention_mask"].numpy())
 
     def prepare(self, smiles: list[str]) -> list[str]:
         if not getattr(self.tokenizer, "smiles_regex_vocab", False):
@@ -277,17 +273,25 @@ class SmilesLMEncoder(Encoder):
 
     @torch.no_grad()
     def encode(self, inputs: list[str], progress: bool = False, model: torch.nn.Module | None = None) -> np.ndarray:
+        """[len(inputs), hidden] pooled vectors, in sorted-length batches (less padding): through the
+        ONNX export (runtime onnx) or torch (runtime torch, or a tuned `model`)."""
         if model is None and self.runtime == "onnx":
-            return self._encode_onnx(inputs, progress)
+            return self._batched(inputs, progress, self._onnx_vectors, self._onnx_session().dim)
         net = model or self.model
         was_training = net.training
         net.eval()
-        order = np.argsort([len(s) for s in inputs])  # sorted-length batches: less padding
-        out = np.zeros((len(inputs), net.config.hidden_size), dtype=np.float32)
+        vectors = lambda batch: self.forward(batch, net).float().cpu().numpy()  # noqa: E731
+        out = self._batched(inputs, progress, vectors, net.config.hidden_size)
+        net.train(was_training)
+        return out
+
+    def _batched(self, inputs: list[str], progress: bool, vectors, dim: int) -> np.ndarray:
+        """vectors(batch of SMILES) -> [batch, dim], over batches of similar length."""
+        order = np.argsort([len(s) for s in inputs])
+        out = np.zeros((len(inputs), dim), dtype=np.float32)
         for start in progress_bar(
             range(0, len(inputs), self.batch_size), desc="embed SMILES", enabled=progress, unit="batch"
         ):
             idx = order[start : start + self.batch_size]
-            out[idx] = self.forward([inputs[i] for i in idx], net).float().cpu().numpy()
-        net.train(was_training)
+            out[idx] = vectors([inputs[i] for i in idx])
         return out
