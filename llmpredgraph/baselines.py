@@ -5,19 +5,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .frequency import is_high
+from .frequency import classes_only, is_high
 from .graph.offsets import offset_residuals, read_offsets, ridge_bias
 
 
 def _se_stats(R_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    known = R_train > 0
+    """Per side effect: mean class and high-frequency share over the pairs with a class, and the
+    share of rows that have it at all (LISTED pairs count for popularity only)."""
+    C = classes_only(R_train)
+    known = C > 0
     cnt = known.sum(0)
-    global_mean = R_train[known].mean() if known.any() else 3.0
-    mean = np.where(cnt > 0, R_train.sum(0) / np.maximum(cnt, 1), global_mean)
-    high = np.where(
-        cnt > 0, is_high(R_train).sum(0) / np.maximum(cnt, 1), is_high(R_train[known]).mean() if known.any() else 0.5
-    )
-    pop = cnt / max(len(R_train), 1)
+    global_mean = C[known].mean() if known.any() else 3.0
+    mean = np.where(cnt > 0, C.sum(0) / np.maximum(cnt, 1), global_mean)
+    high = np.where(cnt > 0, is_high(C).sum(0) / np.maximum(cnt, 1), is_high(C[known]).mean() if known.any() else 0.5)
+    pop = (R_train > 0).sum(0) / max(len(R_train), 1)
     return mean, high, pop
 
 
@@ -57,17 +58,17 @@ def knn_fp(
 ) -> dict[str, np.ndarray]:
     """k nearest training drugs by `similarity` [n_drug, n_drug] (Tanimoto on Morgan fingerprints),
     similarity-weighted."""
-    R_tr = R[train_idx].astype(float)
+    R_tr = classes_only(R[train_idx]).astype(float)
     mean, high, _ = _se_stats(R[train_idx])
     nbr, W = _neighbours(similarity, train_idx, query_idx, k)
-    known = (R_tr > 0)[nbr]  # (n, k, n_se)
+    known = (R_tr > 0)[nbr]  # (n, k, n_se) pairs with a class
     w = W[:, :, None]
     has = (w * known).sum(1)
     cls_sum = (w * R_tr[nbr]).sum(1)
     hi_sum = (w * is_high(R_tr[nbr])).sum(1)
     dsf = np.where(has > 0, cls_sum / np.maximum(has, 1e-12), mean[None, :])
     dshf = np.where(has > 0, hi_sum / np.maximum(has, 1e-12), high[None, :])
-    assoc = has / W.sum(1, keepdims=True)
+    assoc = (w * (R[train_idx] > 0)[nbr]).sum(1) / W.sum(1, keepdims=True)
     return {"dsf": dsf, "dshf": dshf, "assoc": assoc}
 
 
@@ -89,8 +90,8 @@ def bias(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, lam: float
     DSF: mu + b_drug + b_se fitted on the classes; DSHF: the same on the high-frequency indicator;
     association: product of the drug's and the side effect's share of known pairs.
     """
-    R_tr = R[train_idx].astype(float)
-    known = R_tr > 0
+    R_tr = classes_only(R[train_idx]).astype(float)
+    known, listed = R_tr > 0, R[train_idx] > 0
     where = {d: i for i, d in enumerate(np.asarray(train_idx))}
     rows = np.array([where.get(d, -1) for d in np.asarray(query_idx)])
     out = {}
@@ -99,8 +100,8 @@ def bias(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, lam: float
         b = np.where(rows >= 0, bd[np.maximum(rows, 0)], 0.0)  # an unseen drug has no bias
         out[key] = mu + b[:, None] + bs[None, :]
     out["dshf"] = out["dshf"].clip(0, 1)
-    deg_d = np.where(rows >= 0, known.sum(1)[np.maximum(rows, 0)], 0) / known.shape[1]
-    out["assoc"] = deg_d[:, None] * (known.sum(0) / max(len(R_tr), 1))[None, :]
+    deg_d = np.where(rows >= 0, listed.sum(1)[np.maximum(rows, 0)], 0) / listed.shape[1]
+    out["assoc"] = deg_d[:, None] * (listed.sum(0) / max(len(R_tr), 1))[None, :]
     return out
 
 
@@ -120,22 +121,28 @@ def knn_offset(
     the neighbours being the k most similar training drugs (k = 0: all) weighted by similarity ** power
     (`neighbour_weights`). The bias model is fitted on training rows only; DSHF is the same model on
     the high-frequency indicator; association is the neighbours' weighted share with the side effect.
+    Training drugs with label mentions only (no class) vote on association, not on frequency: the
+    frequency neighbours are the k most similar drugs with a class.
     cache: a dict shared by calls on the same R and train_idx only (one fold's knob grid): the bias
     fits are kept per lam, the same numbers without refitting them for every neighbour setting."""
     memo = cache if cache is not None else {}
+    train_idx = np.asarray(train_idx)
     if "rows" not in memo:
-        R_tr = R[train_idx].astype(float)
-        memo["rows"] = (R_tr > 0, {"dsf": R_tr, "dshf": is_high(R_tr).astype(float)})
-    known, Ys = memo["rows"]
+        R_tr = classes_only(R[train_idx]).astype(float)
+        with_class = (R_tr > 0).any(1)
+        R_f = R_tr[with_class]
+        memo["rows"] = (R[train_idx] > 0, with_class, R_f > 0, {"dsf": R_f, "dshf": is_high(R_f).astype(float)})
+    listed, with_class, known, Ys = memo["rows"]
     L = neighbour_weights(similarity, train_idx, query_idx, k, power)
+    Lf = L if with_class.all() else neighbour_weights(similarity, train_idx[with_class], query_idx, k, power)
     out = {}
     for key, Y in Ys.items():
         if (key, lam) not in memo:
             memo[(key, lam)] = offset_residuals(_t(Y), _t(known), lam)
-        mu, _, bs, nb_off, res = read_offsets(memo[(key, lam)], _t(L), shrink)
+        mu, _, bs, nb_off, res = read_offsets(memo[(key, lam)], _t(Lf), shrink)
         out[key] = (mu + bs[None, :] + nb_off[:, None] + res).numpy()
     out["dshf"] = out["dshf"].clip(0, 1)
-    out["assoc"] = L @ known
+    out["assoc"] = L @ listed
     return out
 
 

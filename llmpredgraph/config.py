@@ -203,6 +203,16 @@ class SelectionCfg(Strict):
     baselines: dict[str, dict[str, list[int | float]]] = {}
 
 
+class LabelsCfg(Strict):
+    """Which labels train and score association. benchmark: R > 0 only (Galeano's matrix, as in the
+    literature); mentions: R > 0 or listed on the drug's SIDER 4.1 label (the frequency heads still
+    learn from R's classes only). extra_drugs: SIDER drugs outside the benchmark with a DrugBank
+    structure join every fold as training and neighbour drugs (mentions only)."""
+
+    association: Literal["benchmark", "mentions"] = "benchmark"
+    extra_drugs: bool = False
+
+
 class Config(Strict):
     name: str = "cold"
     seed: int = 0
@@ -210,6 +220,7 @@ class Config(Strict):
     threads: int | None = None
     # where torch work runs: auto = a CUDA GPU when torch sees one, else CPU (CI and 2-core machines)
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    labels: LabelsCfg = LabelsCfg()
     encoders: EncodersCfg = EncodersCfg()
     contrastive: ContrastiveCfg = ContrastiveCfg()
     graph: GraphCfg = GraphCfg()
@@ -239,6 +250,16 @@ class Config(Strict):
         if not (self.protocol.with_graph or self.protocol.with_mlp or self.baselines):
             raise ValueError(
                 "nothing to run: protocol.with_graph and protocol.with_mlp are false and baselines is empty"
+            )
+        if self.labels.extra_drugs and self.labels.association != "mentions":
+            raise ValueError(
+                "labels.extra_drugs adds drugs that have label mentions only, which association: benchmark "
+                "ignores; set labels.association: mentions or labels.extra_drugs: false"
+            )
+        if self.protocol.holds_out_pairs and self.labels.association != "benchmark":
+            raise ValueError(
+                "the warm protocol holds out R's known pairs and has no mention-level folds yet; "
+                "set labels.association: benchmark for protocol.kind: warm"
             )
         tuner = self.model.prior.tuned_by
         if tuner is not None and tuner not in self.baselines:

@@ -85,11 +85,15 @@ def make_tiny_bert(folder):
 
 
 def scrambled_benchmark(bench, rows, seed: int = 1):
-    """A copy of `bench` whose `rows` (test drugs) carry random classes 0..5: what no fitted part may read."""
+    """A copy of `bench` whose `rows` (test drugs) carry random labels: classes 0..5, and LISTED
+    cells when the labels have mentions: what no fitted part may read."""
     import numpy as np
 
+    from llmpredgraph.frequency import LISTED, MAX_CLASS
+
     R = bench.R.copy()
-    R[rows] = np.random.default_rng(seed).integers(0, 6, size=(len(rows), bench.n_side_effects))
+    top = LISTED if (R == LISTED).any() else MAX_CLASS
+    R[rows] = np.random.default_rng(seed).integers(0, top + 1, size=(len(rows), bench.n_side_effects))
     return bench.__class__(**{**bench.__dict__, "R": R})
 
 

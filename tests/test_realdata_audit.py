@@ -109,9 +109,10 @@ def test_headline_config_fold_is_blind_to_test_labels(real_processed, monkeypatc
     root, bench, _ = real_processed
     monkeypatch.setenv("LLMPREDGRAPH_DATA_DIR", str(root))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    full = bench.learnable()
     short = ["train.epochs=6", "train.eval_every=2", "contrastive.steps=20", "contrastive.plot=false"]
     cfg = load_config("configs/cold.yaml", short)
+    assert cfg.labels.association == "mentions" and cfg.labels.extra_drugs  # the shipped labels
+    full = bench.learnable().with_labels(cfg.labels.association, cfg.labels.extra_drugs)
     *_, a, b = _fold_with_scrambled_test_rows(full, cfg, 4)
     assert set(a.scores) == {"graph", *cfg.baselines}
     for method, heads in a.scores.items():

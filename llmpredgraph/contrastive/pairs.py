@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..frequency import to_fraction
+from ..frequency import on_class_scale, to_fraction
 
 
 @dataclass
@@ -52,8 +52,9 @@ def _top_and_random(
 
 
 def drug_drug_pairs(R: np.ndarray, train_idx: np.ndarray, per_anchor: int, rng: np.random.Generator) -> PairSet:
-    """Drug pairs scored by the cosine of their training side-effect frequency profiles."""
-    R_tr = R[train_idx].astype(np.float32)
+    """Drug pairs scored by the cosine of their training side-effect frequency profiles (a pair on
+    the label without a class counts as the middle class)."""
+    R_tr = on_class_scale(R[train_idx]).astype(np.float32)
     sim = np.clip(_cosine(R_tr), 0.0, 1.0)
     a, b, pos = _top_and_random(sim, per_anchor, rng)
     return PairSet("drug_drug", train_idx[a], train_idx[b], sim[a, b].astype(np.float32), pos)
@@ -75,8 +76,9 @@ def se_se_pairs(R: np.ndarray, train_idx: np.ndarray, per_anchor: int, rng: np.r
 
 
 def drug_se_pairs(R: np.ndarray, train_idx: np.ndarray, per_anchor: int, rng: np.random.Generator) -> PairSet:
-    """Cross-modal pairs: known pairs scored class/5, unknown pairs (negatives) scored 0."""
-    R_tr = R[train_idx]
+    """Cross-modal pairs: known pairs scored class/5 (the middle class without one), unknown pairs
+    (negatives) scored 0."""
+    R_tr = on_class_scale(R[train_idx])
     a_list, b_list, s_list, p_list = [], [], [], []
     n_se = R_tr.shape[1]
     for row, drug in zip(R_tr, train_idx):

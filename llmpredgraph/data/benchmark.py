@@ -12,9 +12,11 @@ import pandas as pd
 
 from ..atomic import atomic_path, sha256_file
 from ..errors import UserError
-from ..frequency import CLASSES, is_high
+from ..frequency import CLASSES, LISTED, is_high
 
 FILES = ("R.npy", "drugs.csv", "side_effects.csv", "hierarchy.csv", "manifest.json")
+# SIDER 4.1 labels beside R (optional: a folder prepared before them loads without)
+LABEL_FILES = ("mentions.npy", "indications.npy", "extra_drugs.csv", "extra_mentions.npy", "label_frequencies.csv")
 
 
 @dataclass
@@ -26,10 +28,15 @@ class Benchmark:
     side_effects: pd.DataFrame  # name, pt_code, text, hlt, hlgt, soc
     hierarchy: nx.DiGraph = field(default_factory=nx.DiGraph)
     manifest: dict = field(default_factory=dict)
+    labels: "SiderLabels | None" = None  # SIDER 4.1 mentions, indications, extra drugs, label frequencies
 
     def __post_init__(self):
         if self.R.shape != (len(self.drugs), len(self.side_effects)):
-            raise ValueError(f"R shape {self.R.shape} does not match {len(self.drugs)} drugs x {len(self.side_effects)} side effects")
+            raise ValueError(
+                f"R shape {self.R.shape} does not match {len(self.drugs)} drugs x {len(self.side_effects)} side effects"
+            )
+        if self.labels is not None and "extra" not in self.drugs and self.labels.mentions.shape != self.R.shape:
+            raise ValueError(f"mentions shape {self.labels.mentions.shape} does not match R {self.R.shape}")
 
     @property
     def n_drugs(self) -> int:
@@ -72,7 +79,49 @@ class Benchmark:
     def learnable(self) -> "Benchmark":
         """Only the drugs that have a valid SMILES (the others cannot be embedded)."""
         keep = self.drugs["has_smiles"].to_numpy(bool)
-        return Benchmark(self.R[keep].copy(), self.drugs[keep].reset_index(drop=True), self.side_effects, self.hierarchy, self.manifest)
+        return self._rows(keep)
+
+    def _rows(self, keep: np.ndarray) -> "Benchmark":
+        # once with_labels has folded the mentions into R, only the frequency table (keyed by cid) is read
+        expanded = "extra" in self.drugs.columns
+        labels = self.labels.rows(keep) if self.labels is not None and not expanded else self.labels
+        drugs = self.drugs[keep].reset_index(drop=True)
+        return Benchmark(self.R[keep].copy(), drugs, self.side_effects, self.hierarchy, self.manifest, labels)
+
+    @property
+    def is_extra(self) -> np.ndarray:
+        """[n_drug] True for drugs that joined from SIDER without benchmark labels (never tested)."""
+        if "extra" not in self.drugs.columns:
+            return np.zeros(self.n_drugs, dtype=bool)
+        return self.drugs["extra"].to_numpy(bool)
+
+    def with_labels(self, association: str = "benchmark", extra_drugs: bool = False) -> "Benchmark":
+        """The benchmark whose R is the label matrix the protocols read. association 'benchmark': R
+        as published; 'mentions': R's classes, and LISTED where SIDER lists a pair R leaves at 0.
+        extra_drugs: the SIDER drugs outside the benchmark appended as rows (drugs['extra'] True),
+        all LISTED. The frequency labels are always R's classes (`frequency.classes_only`)."""
+        if association == "benchmark":
+            return self
+        if self.labels is None:
+            raise UserError(
+                "labels.association: mentions needs the SIDER 4.1 label files, which this processed benchmark lacks",
+                "run `llmpredgraph data fetch && llmpredgraph data prepare` again, or set labels.association: benchmark",
+            )
+        lab = self.labels
+        R = np.where(self.R > 0, self.R, np.where(lab.mentions > 0, LISTED, 0)).astype(np.uint8)
+        drugs = self.drugs.assign(extra=False)
+        if extra_drugs and len(lab.extra):
+            extra = lab.extra.copy()
+            extra["structure_group"] = extra["structure_group"] + int(drugs["structure_group"].max()) + 1
+            if "scaffold_group" in extra and "scaffold_group" in drugs:
+                extra["scaffold_group"] = extra["scaffold_group"] + int(drugs["scaffold_group"].max()) + 1
+            drugs = pd.concat([drugs, extra.assign(extra=True)], ignore_index=True)
+            R = np.concatenate([R, np.where(lab.extra_mentions > 0, LISTED, 0).astype(np.uint8)])
+        return Benchmark(R, drugs, self.side_effects, self.hierarchy, self.manifest, lab)
+
+    def label_frequency(self, drug: int, se: int) -> str:
+        """The frequency texts SIDER prints for drug row `drug` and side effect `se` ('' if none)."""
+        return self.labels.frequency(str(self.drugs.at[drug, "cid"]), self.se_names[se]) if self.labels else ""
 
     def without(self, names: list[str]) -> tuple["Benchmark", list[str]]:
         """This benchmark without the named drugs and every drug sharing a structure group with one
@@ -80,10 +129,7 @@ class Benchmark:
         groups = self.drugs["structure_group"].to_numpy() if "structure_group" in self.drugs else None
         idx = [self.drug_index(n) for n in names]
         drop = np.isin(groups, groups[idx]) if groups is not None else np.isin(np.arange(self.n_drugs), idx)
-        keep = ~drop
-        out = Benchmark(
-            self.R[keep].copy(), self.drugs[keep].reset_index(drop=True), self.side_effects, self.hierarchy, self.manifest
-        )
+        out = self._rows(~drop)
         return out, self.drugs.loc[drop, "name"].tolist()
 
     def drug_index(self, name: str) -> int:
@@ -94,7 +140,7 @@ class Benchmark:
 
     def stats(self) -> dict:
         known = self.R > 0
-        classes = self.R[known]
+        classes = self.R[(self.R >= CLASSES[0]) & (self.R <= CLASSES[-1])]
         return {
             "drugs": int(self.n_drugs),
             "side_effects": int(self.n_side_effects),
@@ -102,6 +148,7 @@ class Benchmark:
             "class_histogram": {int(c): int((classes == c).sum()) for c in CLASSES},
             "high_frequency_share": float(is_high(classes).mean()) if len(classes) else 0.0,
             "density": float(known.mean()),
+            "listed_without_class": int((self.R == LISTED).sum()),
         }
 
     # --- persistence -------------------------------------------------------------------------
@@ -112,10 +159,19 @@ class Benchmark:
             np.save(tmp / "R.npy", self.R.astype(np.uint8))
             self.drugs.to_csv(tmp / "drugs.csv", index=False)
             self.side_effects.to_csv(tmp / "side_effects.csv", index=False)
-            edges = [(u, v, self.hierarchy.nodes[u].get("name", ""), self.hierarchy.nodes[v].get("name", "")) for u, v in self.hierarchy.edges]
-            pd.DataFrame(edges, columns=["parent", "child", "parent_name", "child_name"]).to_csv(tmp / "hierarchy.csv", index=False)
+            edges = [
+                (u, v, self.hierarchy.nodes[u].get("name", ""), self.hierarchy.nodes[v].get("name", ""))
+                for u, v in self.hierarchy.edges
+            ]
+            pd.DataFrame(edges, columns=["parent", "child", "parent_name", "child_name"]).to_csv(
+                tmp / "hierarchy.csv", index=False
+            )
+            written = list(FILES[:-1])
+            if self.labels is not None:
+                self.labels.save(tmp)
+                written += list(LABEL_FILES)
             manifest = dict(self.manifest)
-            manifest["outputs"] = {f: sha256_file(tmp / f) for f in FILES[:-1]}
+            manifest["outputs"] = {f: sha256_file(tmp / f) for f in written}
             manifest["stats"] = self.stats()
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
         return folder
@@ -125,11 +181,17 @@ class Benchmark:
         folder = Path(folder)
         missing = [f for f in FILES if not (folder / f).is_file()]
         if missing:
-            raise UserError(f"processed benchmark in {folder} is missing {', '.join(missing)}", "run `llmpredgraph data fetch && llmpredgraph data prepare`")
+            raise UserError(
+                f"processed benchmark in {folder} is missing {', '.join(missing)}",
+                "run `llmpredgraph data fetch && llmpredgraph data prepare`",
+            )
         manifest = json.loads((folder / "manifest.json").read_text())
         for f, digest in manifest.get("outputs", {}).items():
             if sha256_file(folder / f) != digest:
-                raise UserError(f"processed file {folder / f} does not match its manifest (corrupt or edited)", "run `llmpredgraph data prepare` again")
+                raise UserError(
+                    f"processed file {folder / f} does not match its manifest (corrupt or edited)",
+                    "run `llmpredgraph data prepare` again",
+                )
         drugs = pd.read_csv(folder / "drugs.csv", keep_default_na=False, na_values=[""])
         drugs["has_smiles"] = drugs["has_smiles"].astype(bool)
         ses = pd.read_csv(folder / "side_effects.csv", keep_default_na=False)
@@ -138,5 +200,52 @@ class Benchmark:
             g.add_node(row.parent, level=row.parent.split(":")[0], name=row.parent_name)
             g.add_node(row.child, level=row.child.split(":")[0], name=row.child_name)
             g.add_edge(row.parent, row.child)
-        return cls(np.load(folder / "R.npy"), drugs, ses, g, manifest)
+        labels = SiderLabels.load(folder) if all((folder / f).is_file() for f in LABEL_FILES) else None
+        return cls(np.load(folder / "R.npy"), drugs, ses, g, manifest, labels)
 
+
+@dataclass
+class SiderLabels:
+    """SIDER 4.1 beside R. mentions / indications: [n_drug, n_se] uint8 (1 = the label lists the pair
+    as a side effect / as an indication); extra: the SIDER drugs outside the benchmark with a
+    structure (a drugs table of their own) and extra_mentions [n_extra, n_se]; frequencies: one row
+    per (cid, side_effect name) with the label's frequency texts and their widest numeric bounds."""
+
+    mentions: np.ndarray
+    indications: np.ndarray
+    extra: pd.DataFrame
+    extra_mentions: np.ndarray
+    frequencies: pd.DataFrame  # cid, side_effect, texts, lower, upper
+
+    def rows(self, keep: np.ndarray) -> "SiderLabels":
+        return SiderLabels(
+            self.mentions[keep], self.indications[keep], self.extra, self.extra_mentions, self.frequencies
+        )
+
+    def frequency(self, cid: str, se_name: str) -> str:
+        if not hasattr(self, "_freq_index"):
+            self._freq_index = {
+                (c, s): t
+                for c, s, t in zip(self.frequencies["cid"], self.frequencies["side_effect"], self.frequencies["texts"])
+            }
+        return self._freq_index.get((cid, se_name), "")
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "mentions.npy", self.mentions.astype(np.uint8))
+        np.save(folder / "indications.npy", self.indications.astype(np.uint8))
+        self.extra.to_csv(folder / "extra_drugs.csv", index=False)
+        np.save(folder / "extra_mentions.npy", self.extra_mentions.astype(np.uint8))
+        self.frequencies.to_csv(folder / "label_frequencies.csv", index=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> "SiderLabels":
+        extra = pd.read_csv(folder / "extra_drugs.csv", keep_default_na=False, na_values=[""])
+        if "has_smiles" in extra:
+            extra["has_smiles"] = extra["has_smiles"].astype(bool)
+        return cls(
+            np.load(folder / "mentions.npy"),
+            np.load(folder / "indications.npy"),
+            extra,
+            np.load(folder / "extra_mentions.npy"),
+            pd.read_csv(folder / "label_frequencies.csv", keep_default_na=False),
+        )

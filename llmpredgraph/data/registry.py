@@ -9,6 +9,7 @@ _MGPRED = "https://raw.githubusercontent.com/zhc940702/MGPred/537ec2fb2adf95e616
 _SIDER = "https://raw.githubusercontent.com/Qstj/sider/51876d00cd37e0f1f2036ed378fb3011a1a3b685/data/"
 _DRUGBANK = "https://raw.githubusercontent.com/dhimmel/drugbank/6b9ae386d6ba4a0eca2d66d4b0337a6e90fe81f4/data/"  # CC BY-NC 4.0
 _ATCD = "https://raw.githubusercontent.com/fabkury/atcd/1e92aec7c52c7e324080416294bb8e68cf686685/"  # CC BY-NC-SA 4.0
+_SIDER4 = "https://raw.githubusercontent.com/dhimmel/SIDER4/be3adebc0d845baaddb907a880890cb5e85f5801/download/"  # CC BY-NC-SA 4.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ RAW_FILES: tuple[RawFile, ...] = (
         "atc/who_atc_ddd_2026-04-25.csv",
         _ATCD + "WHO%20ATC-DDD%202026-04-25.csv",
         "2c5caa215d05c71834cfda0d3782d17e22704d9565cdd012bd00e567e546ac0d",
+    ),
+    RawFile("sider/meddra_all_se.tsv.gz", _SIDER4 + "meddra_all_se.tsv.gz", "119b2f5319a9398da83e5fe3419889010dbacf8d3eef590251b00c025e2b3f99"),
+    RawFile("sider/meddra_freq.tsv.gz", _SIDER4 + "meddra_freq.tsv.gz", "fcdfbf479c6b568dfca557a3eb2cdbe49c4a3291090999c0de0bd7092feaec7f"),
+    RawFile(
+        "sider/meddra_all_indications.tsv.gz",
+        _SIDER4 + "meddra_all_indications.tsv.gz",
+        "3e019c1baec86a5ce056e428da803e821c2708ef22522950a738f330b5985d02",
     ),
 )
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch_geometric.utils import softmax
 
-from ..frequency import MAX_CLASS, MIN_CLASS, centre, from_fraction, is_high, scale_offset
+from ..frequency import MAX_CLASS, MIN_CLASS, centre, from_fraction, has_class, is_high, scale_offset
 from .build import HAS, SIMILAR
 from .offsets import neighbour_offsets, ridge_bias
 from .pair_features import PairFeatures
@@ -90,22 +90,25 @@ class LabelPropagation(nn.Module):
         A[ei[1], ei[0]] = w
         return A
 
-    def _prior_weights(self, data, n_drug: int, rows: torch.Tensor) -> torch.Tensor | None:
+    def _prior_weights(
+        self, data, n_drug: int, rows: torch.Tensor, voters: torch.Tensor | None = None
+    ) -> torch.Tensor | None:
         """[len(rows), n_drug] row-normalised votes of support drugs (columns) for the drugs in `rows`:
         similarity ** power over the kNN edges (k None) or the k most similar support drugs in
-        `data.drug_sim` (k 0: all of them); None when there is nothing to vote with."""
+        `data.drug_sim` (k 0: all of them); None when there is nothing to vote with. voters [n_drug]
+        (bool): only these drugs may vote (the frequency priors: drugs with a known class)."""
         if self.k is None:
             if SIMILAR not in data.edge_types:
                 return None
             ei, sim = data[SIMILAR].edge_index, data[SIMILAR].edge_weight
             W = torch.zeros(n_drug, n_drug, device=sim.device)
             W[ei[1], ei[0]] = sim.clamp(min=1e-6) ** self.power
-            W = W[rows]
+            W = W[rows] if voters is None else W[rows] * voters
         else:
             S = getattr(data, "drug_sim", None)
             if S is None:
                 return None
-            S = S[rows]
+            S = S[rows] if voters is None else torch.where(voters, S[rows], torch.full_like(S[rows], -torch.inf))
             ok = torch.isfinite(S)
             W = torch.where(ok, S.clamp(min=1e-6), torch.zeros_like(S)) ** self.power * ok
             if self.k and self.k < S.shape[1]:
@@ -137,20 +140,24 @@ class LabelPropagation(nn.Module):
         if HAS in data.edge_types:
             ei = data[HAS].edge_index
             Y[ei[0], ei[1]] = from_fraction(data[HAS].edge_weight)
-        known = (Y > 0).float()
+        Y = Y.round()  # the label codes (LISTED edges carry LISTED / 5)
+        known = (Y > 0).float()  # association: every labelled pair
+        kc = has_class(Y).float()  # frequency: pairs with a class (LISTED pairs have none)
+        Y = Y * kc
         n_sup = max(len(data.support), 1)
         pop = known.sum(0) / n_sup
-        se_mean = Y.sum(0) / known.sum(0).clamp(min=1)
+        se_mean = Y.sum(0) / kc.sum(0).clamp(min=1)
         A = self._weights(data, n_drug, self.temperature)
         A = A[rows] if A is not None else None
         has = (A @ known)[inv, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
+        has_c = (A @ kc)[inv, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
         cls = (A @ Y)[inv, se_idx] if A is not None else torch.zeros(len(drug_idx), device=dev)
-        nb_mean = torch.where(has > 0, cls / has.clamp(min=1e-6), se_mean[se_idx])
+        nb_mean = torch.where(has_c > 0, cls / has_c.clamp(min=1e-6), se_mean[se_idx])
         cols, high = [has, centre(nb_mean)], None
         prior, pop_col = se_mean[se_idx], pop[se_idx]
         cnt = known.sum(1)
         if self.own:
-            offset = (known * (Y - se_mean)).sum(1) / (cnt + self.shrink)  # ridge-shrunk drug bias
+            offset = (kc * (Y - se_mean)).sum(1) / (kc.sum(1) + self.shrink)  # ridge-shrunk drug bias
             cols += [
                 torch.log1p(cnt[drug_idx]) / torch.log1p(torch.tensor(float(n_se), device=dev)),
                 scale_offset(offset[drug_idx]),
@@ -161,8 +168,11 @@ class LabelPropagation(nn.Module):
             pop_col = (pop_col * rel[drug_idx]).clamp(0.0, 1.0)
         if self.offsets:
             L = self._prior_weights(data, n_drug, rows)
-            prior, nb_off, nb_res = self._offset_prior(Y, known, L, rows, inv, se_idx)
-            high, _, _ = self._offset_prior(is_high(Y.round()).float(), known, L, rows, inv, se_idx)
+            with_class = kc.sum(1) > 0
+            # frequency votes come from drugs with known classes (drugs with label mentions only vote on association)
+            Lf = L if L is None or bool(with_class[data.support].all()) else self._prior_weights(data, n_drug, rows, with_class)
+            prior, nb_off, nb_res = self._offset_prior(Y, kc, Lf, rows, inv, se_idx)
+            high, _, _ = self._offset_prior(is_high(Y).float(), kc, Lf, rows, inv, se_idx)
             cols += [scale_offset(nb_off), scale_offset(nb_res)]
             high = high.clamp(0.0, 1.0)  # prior probability of class >= 4
             if self.assoc_share and L is not None and not self.own:

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.stats import rankdata, spearmanr
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
-from ..frequency import clip_class, is_high
+from ..frequency import classes_only, clip_class, is_high
 from .registry import PER_DRUG
 
 
@@ -111,8 +111,9 @@ def ranking_metrics(
 def selection_metrics(pred: dict[str, np.ndarray], R_test: np.ndarray, ignore: np.ndarray | None = None) -> dict:
     """Only the metrics the validation criterion averages (registry role 'selection'), as `evaluate`
     computes them but without the sampled negatives and the costlier extras: validation runs every
-    few epochs and for every candidate knob setting."""
-    r, c = np.nonzero(R_test)
+    few epochs and for every candidate knob setting. R_test may hold LISTED cells: the frequency
+    metrics read its classes, association every labelled cell (what the association head learns)."""
+    r, c = np.nonzero(classes_only(R_test))
     y = R_test[r, c].astype(float)
     keep = ~ignore.ravel() if ignore is not None else slice(None)
     return {
@@ -157,3 +158,28 @@ def evaluate(
         out[PER_DRUG[0]] = per_drug_mean(r, _scc, y, pred["dsf"][r, c])
         out.update(ranking_metrics(pred["assoc"], R_test, popularity, ignore))
     return out
+
+
+MENTIONS = "_mentions"  # suffix of the association metrics scored against label mentions
+
+
+def mention_metrics(
+    assoc: np.ndarray,
+    Y_test: np.ndarray,
+    neg_rows: np.ndarray,
+    neg_cols: np.ndarray,
+    popularity: np.ndarray | None = None,
+    ignore: np.ndarray | None = None,
+) -> dict[str, float]:
+    """The association metrics of `evaluate` against the second truth: a pair is positive when the
+    label lists it (any cell of Y_test > 0, LISTED included). neg_rows / neg_cols: 1:1 unlisted
+    pairs; popularity: the training share of drugs listing each side effect. Keys end in _mentions."""
+    pos = Y_test > 0
+    r, c = np.nonzero(pos)
+    rows, cols = np.concatenate([r, neg_rows]), np.concatenate([c, neg_cols])
+    lab = np.concatenate([np.ones(len(r)), np.zeros(len(neg_rows))])
+    out = {"assoc_auroc": binary_metrics(lab, assoc[rows, cols], prob=False)["auroc"]}
+    keep = ~ignore.ravel() if ignore is not None else slice(None)
+    out["assoc_auroc_all"] = rank_auroc(pos.ravel()[keep], assoc.ravel()[keep])
+    out.update(ranking_metrics(assoc, pos.astype(np.uint8), popularity, ignore))
+    return {k + MENTIONS: v for k, v in out.items()}

@@ -59,6 +59,21 @@ METRICS: tuple[Metric, ...] = (
     Metric("assoc_precision_at_10", "share of each drug's 10 top-ranked side effects that are held-out pairs"),
     Metric("assoc_recall_at_10", "share of each drug's held-out pairs among its 10 top-ranked side effects"),
     Metric("dsf_scc_per_drug", "DSF Spearman within each drug, averaged over drugs", summary=False),
+    # the second truth (labels with SIDER 4.1 mentions): a pair is positive when the drug's label lists it
+    Metric("assoc_auroc_mentions", "association AUROC against label mentions: listed pairs vs 1:1 unlisted pairs"),
+    Metric("assoc_auroc_all_mentions", "association AUROC against label mentions, every unlisted pair"),
+    Metric(
+        "assoc_auroc_per_drug_mentions",
+        "per-drug association AUROC against label mentions",
+        ablation=True,
+    ),
+    Metric(
+        "assoc_auroc_strat_mentions",
+        "stratified association AUROC against label mentions (deciles of listing popularity)",
+        ablation=True,
+    ),
+    Metric("assoc_precision_at_10_mentions", "share of each drug's 10 top-ranked side effects that its label lists"),
+    Metric("assoc_recall_at_10_mentions", "share of each drug's listed side effects among its 10 top-ranked", summary=False),
 )
 BY_NAME = {m.name: m for m in METRICS}
 PER_DRUG = (  # skipped during validation (costly)

@@ -326,6 +326,8 @@ class Pipeline:
                 names["knowledge"] = s.knowledge.dump()
             if s.se_soc is not None:
                 names["side_effect_soc"] = s.se_soc
+            if s.label_frequencies is not None:
+                names["label_frequencies"] = s.label_frequencies
             (tmp / "names.json").write_text(json.dumps(names))
             d = self.cfg.encoders.drug
             if d.kind == "lm" and d.runtime == "onnx":  # the folder runs the very file it was trained with
@@ -364,6 +366,7 @@ class Pipeline:
             names["side_effects"],
             DrugKnowledge(**names["knowledge"]) if "knowledge" in names else None,
             names.get("side_effect_soc"),  # absent from folders saved before reports
+            names.get("label_frequencies"),  # absent from folders saved before SIDER labels
         )
         x_drug = arrays["x_drug"]
         S = similarity_of(cfg.graph, x_drug, _tanimoto(cfg.graph, support.fingerprints), support.knowledge)

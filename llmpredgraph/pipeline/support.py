@@ -26,6 +26,8 @@ class SupportData:
     se_names: list[str]
     knowledge: DrugKnowledge | None = None  # ATC classes and targets (graph.knn_similarity: combined)
     se_soc: list[str] | None = None  # each side effect's MedDRA system organ classes, '|'-joined (reports)
+    # SIDER 4.1's printed frequencies: [drug name, side effect, texts] per pair that has one
+    label_frequencies: list[list[str]] | None = None
 
     @classmethod
     def from_benchmark(cls, bench, fingerprints: np.ndarray, R: np.ndarray | None = None) -> SupportData:
@@ -39,10 +41,39 @@ class SupportData:
             bench.se_names,
             DrugKnowledge.from_benchmark(bench),
             _socs(bench),
+            _frequencies(bench),
         )
 
     def with_labels(self, R: np.ndarray) -> SupportData:
         return replace(self, R=R)
+
+    def label_frequency(self, drug: int, se: int) -> str:
+        """The frequency texts the label prints for support row `drug` and side effect `se` ('' if none)."""
+        if self.label_frequencies is None:
+            return ""
+        if not hasattr(self, "_freq"):
+            self._freq = {(d, s): t for d, s, t in self.label_frequencies}
+        return self._freq.get((self.drug_names[drug], self.se_names[se]), "")
+
+    def label_row(self, name: str, smiles: str | None = None) -> int | None:
+        """The support row of a drug given by name (case-insensitive) or by its exact standardised
+        SMILES; None when the labels do not know it."""
+        from ..data.structures import standard_smiles
+
+        if not hasattr(self, "_rows"):
+            self._rows = {n.lower(): i for i, n in enumerate(self.drug_names)}
+        if name and name.lower() in self._rows:
+            return self._rows[name.lower()]
+        if smiles:
+            if not hasattr(self, "_by_smiles"):
+                self._by_smiles = {}
+                for i, s in enumerate(self.drug_smiles):
+                    try:
+                        self._by_smiles.setdefault(standard_smiles(s), i)
+                    except ValueError:
+                        continue
+            return self._by_smiles.get(smiles)
+        return None
 
     @property
     def n_drugs(self) -> int:
@@ -63,3 +94,13 @@ def _socs(bench) -> list[str] | None:
     if "primary_soc" not in t.columns:
         return socs
     return ["|".join(x for x in dict.fromkeys([p, *s.split("|")]) if x) for p, s in zip(text("primary_soc"), socs)]
+
+
+def _frequencies(bench) -> list[list[str]] | None:
+    """[drug name, side effect, texts] of the drugs' pairs whose SIDER label prints a frequency."""
+    lab = getattr(bench, "labels", None)
+    if lab is None:
+        return None
+    name_of = dict(zip(bench.drugs["cid"].astype(str), bench.drugs["name"]))
+    f = lab.frequencies
+    return [[name_of[c], s, t] for c, s, t in zip(f["cid"].astype(str), f["side_effect"], f["texts"]) if c in name_of and t]

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from ..config import Config
 from ..devices import resolve_device
 from ..errors import UserError
-from ..frequency import is_high
+from ..frequency import has_class, is_high
 from ..graph.model import LinkModel
 from ..metrics.registry import HEAD_CRITERION, names, selection_score
 from ..progress import bar as progress_bar
@@ -26,11 +26,16 @@ Validator = Callable[[LinkModel], dict]
 
 def task_loss(out: dict, cls: torch.Tensor, label: torch.Tensor, n_pos: int, w) -> torch.Tensor:
     """Weighted sum of the three heads' losses. out: [n] tensors; cls: [n_pos] classes of the
-    positives (the first n_pos pairs); label: [n] 1 = known pair, 0 = sampled unknown pair."""
-    pos = slice(0, n_pos)
-    dsf = F.mse_loss(out["dsf"][pos], cls)
-    dshf = F.binary_cross_entropy_with_logits(out["dshf"][pos], is_high(cls).float())
+    positives (the first n_pos pairs; LISTED: on the label without a class); label: [n] 1 = known
+    pair, 0 = sampled unknown pair. The frequency heads learn from the positives with a class only,
+    the association head from every pair."""
+    pos = has_class(cls)
     assoc = F.binary_cross_entropy_with_logits(out["assoc"], label)
+    if not bool(pos.any()):
+        return w.assoc * assoc
+    cls = cls[pos]
+    dsf = F.mse_loss(out["dsf"][:n_pos][pos], cls)
+    dshf = F.binary_cross_entropy_with_logits(out["dshf"][:n_pos][pos], is_high(cls).float())
     return w.dsf * dsf + w.dshf * dshf + w.assoc * assoc
 
 

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import Config
-from ..metrics.functions import evaluate
+from ..frequency import classes_only
+from ..metrics.functions import evaluate, mention_metrics
 from ..pipeline.features import Inputs, NodeFeatures
 from ..pipeline.fitted import Pipeline
 from ..pipeline.training import Sampler, Validator
@@ -47,6 +48,16 @@ class Split:
 
 
 @dataclass
+class MentionTargets:
+    """The mentions truth of a fold (labels hold LISTED cells): 1:1 unlisted negatives and the
+    training popularity of listed pairs (its stratified AUROC's bins)."""
+
+    neg_rows: np.ndarray
+    neg_cols: np.ndarray
+    popularity: np.ndarray
+
+
+@dataclass
 class Targets:
     """What a fold is scored on. rows: benchmark drug index of each row [m]; R_test [m, n_se]:
     classes of the held-out pairs, 0 elsewhere; neg_rows / neg_cols: the 1:1 sampled unknown
@@ -59,6 +70,7 @@ class Targets:
     neg_cols: np.ndarray
     ignore: np.ndarray | None = None
     popularity: np.ndarray | None = None
+    mentions: MentionTargets | None = None  # scored a second time against mentions (metrics *_mentions)
 
 
 @dataclass
@@ -129,11 +141,17 @@ class Protocol(ABC):
         """The selection criterion of a baseline setting, fitted on fit labels, scored on validation labels."""
 
     def evaluate(self, targets: Targets, pred: dict[str, np.ndarray]) -> dict[str, float]:
-        return evaluate(
+        """Every metric against R's classes; with label mentions, the association metrics again
+        against mentions (suffix _mentions)."""
+        out = evaluate(
             pred,
-            targets.R_test,
+            classes_only(targets.R_test),
             targets.neg_rows,
             targets.neg_cols,
             ignore=targets.ignore,
             popularity=targets.popularity,
         )
+        m = targets.mentions
+        if m is not None:
+            out.update(mention_metrics(pred["assoc"], targets.R_test, m.neg_rows, m.neg_cols, m.popularity, targets.ignore))
+        return out

@@ -6,10 +6,11 @@ import numpy as np
 
 from ..baselines import run_baseline
 from ..errors import UserError
+from ..frequency import LISTED, classes_only
 from ..metrics.functions import selection_metrics
 from ..metrics.registry import selection_score
 from ..pipeline.fitted import Pipeline
-from .base import Fold, Protocol, Split, Targets
+from .base import Fold, MentionTargets, Protocol, Split, Targets
 from .splits import carve_validation, cold_folds, hide_rows, sample_negatives
 
 
@@ -27,7 +28,21 @@ class ColdProtocol(Protocol):
         return _column(self.bench, "structure_group")
 
     def assign(self, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        return cold_folds(self.bench.n_drugs, n_folds, seed, self.groups())
+        """Folds over the benchmark drugs (the first rows: the same folds with or without extra
+        drugs); every extra drug (SIDER labels only, never tested) trains in every fold, unless it
+        shares a structure group with one of the fold's test drugs."""
+        extra = self.bench.is_extra
+        core = int((~extra).sum())
+        groups = self.groups()
+        folds = cold_folds(core, n_folds, seed, groups[:core] if groups is not None else None)
+        if not extra.any():
+            return folds
+        extra_idx = np.flatnonzero(extra)
+        out = []
+        for tr, te in folds:
+            ok = extra_idx if groups is None else extra_idx[~np.isin(groups[extra_idx], groups[te])]
+            out.append((np.concatenate([tr, ok]), te))
+        return out
 
     def record(self, folds: list[Fold]) -> dict:
         drugs, p = np.asarray(self.bench.drug_names), self.cfg.protocol
@@ -42,7 +57,10 @@ class ColdProtocol(Protocol):
 
     def split(self, fold: Fold) -> Split:
         R_train = hide_rows(self.bench.R, fold.test)  # test drugs' rows are zero in everything fitting reads
-        fit, val = carve_validation(fold.train, self.cfg.protocol.val_fraction, fold.seed, self.groups())
+        extra = self.bench.is_extra[fold.train]
+        # validation drugs come from the benchmark drugs, scored like test drugs; extra drugs always fit
+        fit, val = carve_validation(fold.train[~extra], self.cfg.protocol.val_fraction, fold.seed, self.groups())
+        fit = np.sort(np.concatenate([fit, fold.train[extra]]))
         # validation drugs' rows are zero in what fitting reads, too (features, graph, auxiliary pairs)
         return Split(fold, R_train, hide_rows(R_train, val), fit, fit, val)
 
@@ -59,8 +77,7 @@ class ColdProtocol(Protocol):
     def targets(self, split: Split) -> Targets:
         test = split.fold.test
         R_test = self.bench.R[test]
-        nr, nc = sample_negatives(R_test, np.arange(len(test)), 1.0, np.random.default_rng(split.fold.seed))
-        return Targets(test, R_test, nr, nc, popularity=(split.R_train[split.fold.train] > 0).mean(0))
+        return cold_targets(test, R_test, split.R_train[split.fold.train], split.fold.seed)
 
     def predict(self, split: Split, targets: Targets, pipe: Pipeline) -> dict[str, np.ndarray]:
         # Test time: every training drug (fit + validation) is labelled support; test drugs are queries.
@@ -73,6 +90,19 @@ class ColdProtocol(Protocol):
         """Fit drugs' labels predict the validation drugs, scored like the cold validator scores a model."""
         pred = run_baseline(name, split.R_fit, split.fit, split.val, inputs, **knobs)
         return selection_score(selection_metrics(pred, split.R_train[split.val]))
+
+
+def cold_targets(test: np.ndarray, R_test: np.ndarray, R_seen: np.ndarray, seed: int) -> Targets:
+    """Targets of held-out drugs under both truths: R's classes (the literature's: negatives drawn
+    among R = 0, exactly as before mentions existed) and mentions (any label cell > 0: negatives
+    drawn among unlisted pairs, from their own stream). R_seen: the training drugs' rows."""
+    R_cls = classes_only(R_test)
+    nr, nc = sample_negatives(R_cls, np.arange(len(test)), 1.0, np.random.default_rng(seed))
+    out = Targets(test, R_test, nr, nc, popularity=(classes_only(R_seen) > 0).mean(0))
+    if (R_test == LISTED).any() or (R_seen == LISTED).any():
+        mr, mc = sample_negatives(R_test, np.arange(len(test)), 1.0, np.random.default_rng([seed, 1]))
+        out.mentions = MentionTargets(mr, mc, (R_seen > 0).mean(0))
+    return out
 
 
 def _column(bench, name: str) -> np.ndarray:

@@ -14,7 +14,7 @@ def _setup(config: str | None, overrides: list[str]):
     from ..data import load_benchmark
 
     cfg = load_config(config, overrides)
-    return cfg, load_benchmark(cfg.data)
+    return cfg, load_benchmark(cfg.data, labels=cfg.labels)
 
 
 def embed(config, overrides) -> dict:

@@ -81,12 +81,14 @@ class Knowledge:
 
         self.cold, self.warm = cold, warm
         try:  # the benchmark the model was trained on: labels of held-out drugs too
-            bench = load_benchmark(cold.cfg.data)
+            bench = load_benchmark(cold.cfg.data, labels=cold.cfg.labels)
             self.names, self.R, self.smiles = list(bench.drug_names), bench.R, list(bench.smiles)
             self.db_ids = list(bench.drugs["drugbank_id"].fillna("")) if "drugbank_id" in bench.drugs else []
+            self.frequency = bench.label_frequency  # (row, side effect) -> SIDER's frequency texts
         except UserError:  # no processed benchmark here: the model folder's own labels
             s = cold.support
             self.names, self.R, self.smiles, self.db_ids = list(s.drug_names), s.R, list(s.drug_smiles), []
+            self.frequency = lambda row, j: ""
         self.se_names = list(cold.support.se_names)
         self._by_name = {norm_name(n): i for i, n in enumerate(self.names)}
         self._support = {norm_name(n): i for i, n in enumerate(cold.support.drug_names)}

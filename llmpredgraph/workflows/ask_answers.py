@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UserError
+from ..frequency import LISTED, class_text, label_rank
 from ..paths import raw_dir
 from ..pipeline import Pipeline
 from ..pipeline.explain import explain_molecules
@@ -34,10 +35,12 @@ def answer(question: str, model_dir: str, warm_dir: str | None = None, top: int 
     known = kn.R[drug.label_row] if drug.label_row is not None else None
     if known is not None:  # a benchmark drug: its label first
         on_label = [j for j in (idx if idx is not None else _by_class(known)) if known[j] > 0][:top]
-        ans.rows += [_label_row(kn, j, int(known[j])) for j in on_label]
+        ans.rows += [_label_row(kn, j, int(known[j]), kn.frequency(drug.label_row, j)) for j in on_label]
         if kind == "side_effects":
+            listed = int((known == LISTED).sum())
             ans.notes.append(
-                f"{int((known > 0).sum())} side effects on its label; the {len(on_label)} most frequent shown"
+                f"{int((known > 0).sum())} side effects on its label ({listed} listed by SIDER 4.1 without a "
+                f"benchmark class); the {len(on_label)} most frequent shown"
             )
     unanswered = [j for j in idx if known is None or known[j] == 0] if idx is not None else None
     if drug.support_row is None and drug.smiles is None:
@@ -54,11 +57,16 @@ def answer(question: str, model_dir: str, warm_dir: str | None = None, top: int 
 
 
 def _by_class(row: np.ndarray) -> list[int]:
-    return list(np.lexsort((np.arange(len(row)), -row.astype(int))))  # class desc, then index
+    return list(np.lexsort((np.arange(len(row)), -label_rank(row))))  # class desc, listed, then index
 
 
-def _label_row(kn: Knowledge, j: int, c: int) -> dict:
-    return {"side_effect": kn.se_names[j], "source": "label", "known_class": c, "class_name": class_name(c)}
+def _label_row(kn: Knowledge, j: int, c: int, frequency: str = "") -> dict:
+    """A pair on the drug's label: its benchmark class, or LISTED (SIDER 4.1 lists it without one),
+    with the frequency texts the label prints where SIDER has them."""
+    row = {"side_effect": kn.se_names[j], "source": "label", "label_frequency": frequency}
+    if c == LISTED:
+        return row | {"known_class": None, "class_name": "frequency class not given", "label_source": "SIDER 4.1"}
+    return row | {"known_class": c, "class_name": class_name(c), "label_source": "benchmark (Galeano et al. 2020)"}
 
 
 def _predicted(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None) -> list[dict]:
@@ -136,7 +144,7 @@ def _completed(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None
                 "evidence": [
                     {
                         "drug": w.support.drug_names[i],
-                        "known_class": int(R[i, j]),
+                        "known_class": class_text(R[i, j]),
                         "similarity": round(float(sim[i]), 3),
                     }
                     for i in ev
@@ -150,12 +158,9 @@ def _completed(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None
 def _which_drugs(question: str, kn: Knowledge, j: int, how: str, top: int) -> Answer:
     ans = Answer(question, "which_drugs", {"side_effect": kn.se_names[j], "side_effect_match": how})
     col = kn.R[:, j]
-    order = [i for i in np.lexsort((np.array(kn.names), -col.astype(int))) if col[i] > 0][:top]  # class, then name
-    ans.rows = [
-        {"drug": kn.names[i], "source": "label", "known_class": int(col[i]), "class_name": class_name(col[i])}
-        for i in order
-    ]
-    ans.notes.append(f"{int((col > 0).sum())} of {len(col)} benchmark drugs have it on their label")
+    order = [i for i in np.lexsort((np.array(kn.names), -label_rank(col))) if col[i] > 0][:top]  # class, then name
+    ans.rows = [{**_label_row(kn, j, int(col[i]), kn.frequency(i, j)), "drug": kn.names[i]} for i in order]
+    ans.notes.append(f"{int((col > 0).sum())} of {len(col)} drugs have it on their label")
     if kn.warm is not None:
         w = kn.warm
         p = w.complete()
@@ -186,11 +191,15 @@ def render(ans: Answer) -> str:
     for r in ans.rows:
         who = r.get("drug") or r["side_effect"]
         if r["source"] == "label":
-            lines.append(f"- {who}: class {r['known_class']} ({r['class_name']}), from the benchmark label")
+            freq = f"; the label gives {r['label_frequency']}" if r.get("label_frequency") else ""
+            if r["known_class"] is None:
+                lines.append(f"- {who}: listed on the SIDER 4.1 label, frequency class not given{freq}")
+            else:
+                lines.append(f"- {who}: class {r['known_class']} ({r['class_name']}), from the benchmark label{freq}")
             continue
         what = "predicted by the cold model" if r["source"] == "prediction" else "estimated by the completion model"
         ev = "; ".join(
-            f"{e['drug']} (class {e['known_class']}, similarity {e['similarity']:.2f}"
+            f"{e['drug']} ({_cls(e['known_class'])}, similarity {e['similarity']:.2f}"
             + (f", {e['channel']})" if "channel" in e else ")")
             for e in r.get("evidence", [])
         )
@@ -202,3 +211,7 @@ def render(ans: Answer) -> str:
     if not ans.rows:
         lines.append("- no answer from the labels or the models")
     return "\n".join(lines + [f"({n})" for n in ans.notes])
+
+
+def _cls(c) -> str:
+    return c if isinstance(c, str) else class_text(c)

@@ -21,7 +21,7 @@ from ..reporting.plots import embedding_map
 
 
 def contrastive_command(cfg: Config, fold: int, out: str | Path | None) -> list[str]:
-    bench = load_benchmark(cfg.data)
+    bench = load_benchmark(cfg.data, labels=cfg.labels)
     protocol = ColdProtocol(bench, cfg)
     folds = protocol.folds()
     if not 0 <= fold < len(folds):

@@ -12,7 +12,7 @@ from ..errors import UserError
 
 
 def embed_command(cfg: Config, check_unk: bool = True) -> list[str]:
-    bench = load_benchmark(cfg.data)
+    bench = load_benchmark(cfg.data, labels=cfg.labels)
     cache = EmbeddingCache()
     t0 = time.perf_counter()
     drug_enc = build_drug_encoder(cfg.encoders)  # one instance: the [UNK] check reuses its loaded model

@@ -96,7 +96,7 @@ def plan_experiment(
     prepare_run_folder(out, cfg, resume, overwrite)
     seed_everything(cfg.seed)
     set_threads(cfg.threads)
-    protocol = make_protocol(load_benchmark(cfg.data), cfg)
+    protocol = make_protocol(load_benchmark(cfg.data, labels=cfg.labels), cfg)
     folds = protocol.folds()
     write_json(RunFolder(out).folds_file, protocol.record(folds))
     wanted = cfg.protocol.run_folds if cfg.protocol.run_folds is not None else list(range(len(folds)))
@@ -226,7 +226,7 @@ def finalize(out: Path, cfg: Config, command: str | None, elapsed: float | None 
 
 def knowledge_section(out: Path, cfg: Config, preds: pd.DataFrame, methods: list[str]) -> list[str]:
     """Cold/scaffold runs: metrics for test drugs with and without a DrugBank match (subgroups.csv)."""
-    bench = load_benchmark(cfg.data)
+    bench = load_benchmark(cfg.data, labels=cfg.labels)
     if cfg.protocol.holds_out_pairs or "drugbank_id" not in bench.drugs.columns:
         return []
     matched = bench.drugs["drugbank_id"].fillna("").astype(str) != ""

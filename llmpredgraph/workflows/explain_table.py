@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
+from ..frequency import LISTED, class_text
 from ..pipeline.explain import Evidence, Explanation
 from ..reporting.molecule_report import ReportMolecule, ReportRow
 
@@ -14,12 +15,13 @@ SHOWN = 3  # evidence drugs in the table format; CSV and JSON keep every voter
 
 
 def _short(e: Evidence) -> str:
-    return f"{e.drug} (c{e.known_class}, sim {e.similarity:.2f}, {e.channel})"
+    c = "listed" if e.known_class == LISTED else f"c{e.known_class}"
+    return f"{e.drug} ({c}, sim {e.similarity:.2f}, {e.channel})"
 
 
 def _full(e: Evidence) -> str:
     chans = ",".join(f"{c}={v:.3f}" for c, v in e.channels.items())
-    return f"{e.drug}|class {e.known_class}|sim {e.similarity:.4f}|weight {e.weight:.4f}|{e.channel}|{chans}"
+    return f"{e.drug}|{class_text(e.known_class)}|sim {e.similarity:.4f}|weight {e.weight:.4f}|{e.channel}|{chans}"
 
 
 def explanation_columns(expls: list[Explanation], style: str) -> pd.DataFrame:

@@ -28,7 +28,7 @@ def out_of_fold_scores(run: str | Path, method: str = "graph") -> tuple[dict[str
             "pass a cold or scaffold run, or use a warm model to complete known drugs",
         )
     folds = folder.folds()["test_drugs"]
-    bench = load_benchmark(cfg.data)
+    bench = load_benchmark(cfg.data, labels=cfg.labels)
     sums = {h: np.zeros(bench.R.shape) for h in HEADS}
     count = np.zeros(bench.n_drugs, dtype=int)
     for k, names in enumerate(folds):

@@ -15,7 +15,7 @@ from ..reporting.molecule_report import report_html
 from .explain_table import explanation_columns, report_molecule
 from .molecules import attach_drugbank, channels_used, knowledge_of, molecule_texts, read_molecules
 from .oof import out_of_fold_table
-from .tables import benchmark_table, ranked_table
+from .tables import benchmark_table, label_columns, ranked_table
 
 
 def predict_command(
@@ -80,6 +80,7 @@ def predict_command(
             t.insert(0, "molecule", m.name)
             t["knowledge"] = m.source or "none"
             t["channels"] = channels_used(m, pipe.cfg) + ("+text" if texts is not None else "")
+            t["on_label"], t["label_frequency"] = label_columns(pipe.support, m, t["side_effect"])
             tables.append(t.reset_index(drop=True))
         notes = [f"rejected row {r.row} ({r.name}): {r.reason}" for r in rejected.itertuples()]
         if explain or report:  # one graph pass explains every molecule's shown side effects

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..frequency import clip_class
+from ..frequency import LISTED, classes_only, clip_class
 
 RANKINGS = ("association", "lift")
 MIN_LIKELY = 0.5  # lift ranking: side effects the model finds likely come first
@@ -68,14 +68,33 @@ def rank_order(assoc: np.ndarray, base: np.ndarray | None, rank: str) -> np.ndar
     return np.argsort(-assoc, axis=1, kind="stable")
 
 
+def label_text(c: int) -> str:
+    """What the labels say of a pair: 'benchmark class 4', 'listed (SIDER 4.1)' or '' (not on the label)."""
+    return "listed (SIDER 4.1)" if c == LISTED else f"benchmark class {int(c)}" if c > 0 else ""
+
+
+def label_columns(support, mol, side_effects) -> tuple[list[str], list[str]]:
+    """(on_label, label_frequency) for a molecule's rows: what its label lists, when the labels know
+    the molecule (by name or standardised structure), so that listed pairs are told apart from
+    predictions; empty strings for a molecule the labels do not know."""
+    row = support.label_row(mol.name, mol.smiles)
+    if row is None:
+        return [""] * len(side_effects), [""] * len(side_effects)
+    col = {n: j for j, n in enumerate(support.se_names)}
+    js = [col[s] for s in side_effects]
+    return [label_text(support.R[row, j]) for j in js], [support.label_frequency(row, j) for j in js]
+
+
 def benchmark_table(names: list[str], se_names: list[str], R: np.ndarray, p: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Every drug x side effect with its known class (0 = not known), ranked per drug by association."""
+    """Every drug x side effect with its known class (0 = not known) and whether its label lists it
+    (a class, or a SIDER 4.1 mention without one), ranked per drug by association."""
     n_se = len(se_names)
     df = pd.DataFrame(
         {
             "drug": np.repeat(names, n_se),
             "side_effect": np.tile(se_names, len(names)),
-            "known_class": R.ravel(),
+            "known_class": classes_only(R).ravel(),
+            "on_label": (R > 0).ravel(),
             "association_prob": p["assoc"].ravel().round(4),
             "expected_class": clip_class(p["dsf"]).ravel().round(3),
             "high_frequency_prob": p["dshf"].ravel().round(4),

@@ -22,7 +22,7 @@ def train_full(cfg: Config, out: str | Path, progress: bool = True, hold_out: tu
     so that `predict` scores them as the new molecules they then are."""
     seed_everything(cfg.seed)
     set_threads(cfg.threads)
-    bench, held = load_benchmark(cfg.data), []
+    bench, held = load_benchmark(cfg.data, labels=cfg.labels), []
     if hold_out:
         if cfg.protocol.holds_out_pairs:
             raise UserError(
