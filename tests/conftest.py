@@ -110,25 +110,26 @@ def random_inputs(bench, bits: int = 32, seed: int = 0):
     return Inputs(X_drug, rng.normal(size=(bench.n_side_effects, 5)).astype(np.float32), fp, tanimoto_matrix(fp))
 
 
-def train_tiny_model(root, config_text: str):
-    """Train a tiny model with the CLI into root/m (its data folder under root); returns the folder."""
+def train_tiny_model(root, config_text: str, extra: tuple[str, ...] = ()):
+    """Train a tiny model with the CLI into root/m (its data folder under root; `extra`: more train
+    options, e.g. --hold-out NAME); returns the folder."""
     from click.testing import CliRunner
 
     from llmpredgraph.cli import main
 
     cfg = root / "tiny.yaml"
     cfg.write_text(config_text)
-    res = CliRunner().invoke(main, ["train", "--config", str(cfg), "--out", str(root / "m"), "--quiet"])
+    res = CliRunner().invoke(main, ["train", "--config", str(cfg), "--out", str(root / "m"), "--quiet", *extra])
     assert res.exit_code == 0, res.output
     return root / "m"
 
 
-def tiny_model_in(tmp_path_factory, config_text: str, name: str = "model"):
+def tiny_model_in(tmp_path_factory, config_text: str, name: str = "model", extra: tuple[str, ...] = ()):
     """Generator for a module fixture: a tiny model trained with its own data folder, kept for the module."""
     root = tmp_path_factory.mktemp(name)
     mp = pytest.MonkeyPatch()
     mp.setenv("LLMPREDGRAPH_DATA_DIR", str(root / "data"))
-    yield train_tiny_model(root, config_text)
+    yield train_tiny_model(root, config_text, extra)
     mp.undo()
 
 

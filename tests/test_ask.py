@@ -63,6 +63,8 @@ def test_a_known_pair_is_answered_from_the_label(models):
             "source": "label",
             "known_class": int(R[d, s]),
             "class_name": ans["rows"][0]["class_name"],
+            "label_source": "benchmark (Galeano et al. 2020)",
+            "label_frequency": ans["rows"][0]["label_frequency"],
         }
     ]
 

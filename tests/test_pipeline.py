@@ -15,7 +15,7 @@ from llmpredgraph.config import Config
 from llmpredgraph.contrastive.towers import ProjectionHead, Standardize
 from llmpredgraph.graph.decoder import EdgeDecoder
 from llmpredgraph.graph.pair_features import PairFeatures
-from llmpredgraph.metrics.functions import evaluate, selection_metrics
+from llmpredgraph.metrics.functions import evaluate, mention_metrics, selection_metrics
 from llmpredgraph.metrics.registry import names, selection_score
 from llmpredgraph.pipeline.tower import DrugTower
 from llmpredgraph.protocols import ColdProtocol, Fold, Targets, run_fold
@@ -62,6 +62,7 @@ def test_metric_registry_names_what_evaluate_returns():
         "assoc": np.array([[0.9, 0.8, 0.1], [0.7, 0.2, 0.6]]),
     }
     m = evaluate(pred, R_test, np.array([0, 1]), np.array([2, 1]))
+    m |= mention_metrics(pred["assoc"], R_test, np.array([0, 1]), np.array([2, 1]))  # the second truth
     assert set(m) == set(names())
     assert names("headline") == ["dsf_scc", "dshf_auroc", "assoc_auroc", "assoc_auroc_per_drug", "assoc_auroc_strat"]
     # the fast validation path computes exactly the selection metrics, with evaluate's values

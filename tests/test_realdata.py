@@ -128,8 +128,9 @@ def test_finetune_lm_modes_run_on_real_fold(real_env, tmp_path, mode):
 def test_held_out_opioid_ranks_constipation_and_somnolence(real_env, tmp_path):
     """Morphine (and its structure twins) left out of training, then scored as a new molecule from its
     SMILES with the ATC code and targets that predict finds in the DrugBank extract by name: the default
-    ranking puts the opioid side effects constipation and somnolence in its top 10 (shipped config,
-    shortened training)."""
+    ranking puts the opioid side effects constipation and somnolence in its top 15, above their
+    typical rate (shipped config, shortened training). With association on label mentions, side effects
+    nearly every label lists (nausea, headache, rash) come first; constipation was in the top 10 on R alone."""
     from llmpredgraph.data import load_benchmark
 
     bench = load_benchmark(real_env / "processed")
@@ -149,10 +150,12 @@ def test_held_out_opioid_ranks_constipation_and_somnolence(real_env, tmp_path):
     )
     assert "held out: morphine" in said
     # --name finds its DrugBank entry (ATC code, targets); the benchmark's SMILES carries no stereo
-    args = ("--smiles", smiles, "--name", "morphine", "--top", "10", "--format", "json")
+    args = ("--smiles", smiles, "--name", "morphine", "--top", "15", "--format", "json")
     rows = json.loads(_ok("predict", "--model", str(out), *args))
     top = [r["side_effect"] for r in rows]
     assert {"constipation", "somnolence"} <= set(top), top
+    assert all(r["lift"] > 1.2 for r in rows if r["side_effect"] in ("constipation", "somnolence"))
+    assert {r["on_label"] for r in rows} == {""}  # held out of the folder: a new molecule to it
     assert rows[0]["knowledge"] != "none" and "atc" in rows[0]["channels"]  # found in the DrugBank extract
     # --explain: constipation's evidence is the voting opioids, whose weights make its prior
     why = json.loads(_ok("predict", "--model", str(out), *args, "--explain"))

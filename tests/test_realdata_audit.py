@@ -148,3 +148,24 @@ def test_knowledge_channels_on_the_real_benchmark(real_processed):
     assert len(top & {"hydromorphone", "oxycodone", "dihydrocodeine", "fentanyl", "buprenorphine", "butorphanol"}) >= 3
     out = CliRunner().invoke(main, ["data", "stats", "--data", str(root / "processed")])
     assert "drug knowledge of the 750 learnable drugs" in out.output
+
+
+def test_sider_labels_on_the_real_benchmark(real_processed):
+    """SIDER 4.1 beside R: mentions cover R (a few pairs apart), 2.5 times as many pairs, extra drugs
+    with structures and no benchmark twin, and the label frequencies users are shown."""
+    from llmpredgraph.frequency import LISTED
+
+    _, bench, report = real_processed
+    s = report["sider"]
+    assert s["benchmark_pairs_R"] == 37071 and s["R_pairs_not_mentioned"] < 0.03 * 37071
+    assert s["benchmark_pairs_R_or_mentioned"] > 2.5 * 37071
+    assert s["R_zero_pairs_with_a_label_frequency"] > 2000 and s["indications_also_mentioned"] > 1000
+    e = s["extra_drugs"]
+    assert e["with_structure"] >= 250 and e["kept_with_mentions"] >= 250 and e["benchmark_twins_left_out"]
+    full = bench.learnable().with_labels("mentions", extra_drugs=True)
+    extra = full.is_extra
+    assert extra.sum() == e["kept_with_mentions"] and (full.R[extra] == LISTED).any(1).all()
+    core_keys = set(full.drugs.loc[~extra, "connectivity"])
+    assert not core_keys & set(full.drugs.loc[extra, "connectivity"])  # no twin of a benchmark drug
+    i, j = full.drug_index("ibuprofen"), full.se_names.index("nausea")
+    assert full.R[i, j] == LISTED and full.label_frequency(i, j) == "21%; 53%; 57.5%"

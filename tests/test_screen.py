@@ -127,8 +127,10 @@ def test_salt_and_parent_score_identically_in_predict_and_screen(model_dir, tmp_
         assert got["side_effect"].tolist() == want["side_effect"].tolist()
         np.testing.assert_allclose(got["association_prob"], want["association_prob"], atol=5e-5)
         np.testing.assert_allclose(got["expected_class"], want["expected_class"], atol=5e-4)
-    # one output schema: screen's columns are predict's after row, molecule and smiles
-    assert list(table.columns) == ["row", "molecule", "smiles"] + list(predicted[0].columns[1:-2])
+    # one output schema: screen's columns are predict's after row, molecule and smiles (predict adds
+    # per molecule what it looked up: knowledge, channels, on_label and label_frequency)
+    assert list(predicted[0].columns[-4:]) == ["knowledge", "channels", "on_label", "label_frequency"]
+    assert list(table.columns) == ["row", "molecule", "smiles"] + list(predicted[0].columns[1:-4])
 
 
 def test_screen_resumes_and_refuses_other_settings(model_dir, tmp_path):

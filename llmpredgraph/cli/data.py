@@ -33,7 +33,9 @@ def data_fetch(mirror, dest):
 @click.option("--raw", type=click.Path(), default=None, help="Raw folder (default: data/raw).")
 @click.option("--out", type=click.Path(), default=None, help="Processed folder (default: data/processed).")
 def data_prepare(raw, out):
-    """Build the processed benchmark (matrix, aligned SMILES, texts, hierarchy, ATC) atomically."""
+    """Build the processed benchmark atomically: the matrix R, aligned SMILES, texts, hierarchy, ATC and
+    DrugBank knowledge, and beside R the SIDER 4.1 label mentions, indications, label frequencies and
+    the extra SIDER drugs with a DrugBank structure (docs/data.md)."""
     from ..data.prepare import prepare
     from ..data.report import format_report
 

@@ -95,6 +95,10 @@ class Benchmark:
             return np.zeros(self.n_drugs, dtype=bool)
         return self.drugs["extra"].to_numpy(bool)
 
+    def benchmark_drugs(self) -> "Benchmark":
+        """Only the benchmark's own drugs (the extra SIDER drugs left out): what folds test."""
+        return self._rows(~self.is_extra) if self.is_extra.any() else self
+
     def with_labels(self, association: str = "benchmark", extra_drugs: bool = False) -> "Benchmark":
         """The benchmark whose R is the label matrix the protocols read. association 'benchmark': R
         as published; 'mentions': R's classes, and LISTED where SIDER lists a pair R leaves at 0.

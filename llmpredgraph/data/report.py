@@ -33,6 +33,23 @@ def format_coverage(c: dict) -> list[str]:
     ]
 
 
+def format_sider(r: dict) -> list[str]:
+    """SIDER 4.1 beside R: mentions, indications and the extra drugs (CC BY-NC-SA 4.0)."""
+    e = r["extra_drugs"]
+    why = ", ".join(f"{k} {v}" for k, v in e["without_structure"].items() if v)
+    return [
+        f"SIDER 4.1 label mentions on the benchmark's side effects: {r['benchmark_pairs_mentioned']} pairs "
+        f"({r['mentioned_pairs_not_in_R']} with R = 0; R or mentioned {r['benchmark_pairs_R_or_mentioned']}); "
+        f"R pairs SIDER does not list: {r['R_pairs_not_mentioned']}",
+        f"R = 0 pairs whose label gives a frequency other than 'postmarketing': {r['R_zero_pairs_with_a_label_frequency']}",
+        f"indications on the benchmark's side effects: {r['indication_pairs']} pairs, {r['indications_also_mentioned']} "
+        f"also listed as side effects ({r['indications_also_in_R']} in R)",
+        f"extra drugs (SIDER, outside the benchmark): {e['sider_drugs_outside_benchmark']}; with a DrugBank structure "
+        f"{e['with_structure']}, kept with mentions {e['kept_with_mentions']} ({e['mentions']} mentions); twins of a "
+        f"benchmark drug left out: {', '.join(e['benchmark_twins_left_out']) or 'none'}; no structure: {why}",
+    ]
+
+
 def format_report(stats: dict, report: dict) -> str:
     lines = [
         f"drugs (with SMILES, learnable): {stats['drugs']}",
@@ -54,4 +71,6 @@ def format_report(stats: dict, report: dict) -> str:
             lines += format_audit(report["structure_audit"])
         if "knowledge_coverage" in report:
             lines += format_coverage(report["knowledge_coverage"])
+        if "sider" in report:
+            lines += format_sider(report["sider"])
     return "\n".join(lines)

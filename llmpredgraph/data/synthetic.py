@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .benchmark import Benchmark
+from .benchmark import Benchmark, SiderLabels
 from .audit import add_structure_columns
 from .smiles import canonical, duplicate_groups
 
@@ -71,4 +71,34 @@ def synthetic_benchmark(n_drugs: int = 20, n_side_effects: int = 30, seed: int =
         names.append(name)
         rows.append({"name": name, "pt_code": str(j), "hlt": f"terms {j % 6}", "hlgt": "", "soc": SOCS[group[j]],
                      "text": f"{name}. HLT: terms {j % 6}. SOC: {SOCS[group[j]]}"})
-    return Benchmark(R, drugs, pd.DataFrame(rows), g, {"synthetic": {"seed": seed}})
+    ses = pd.DataFrame(rows)
+    return Benchmark(R, drugs, ses, g, {"synthetic": {"seed": seed}}, synthetic_labels(R, drugs, ses, seed))
+
+
+def synthetic_labels(R, drugs, ses, seed: int = 0, n_extra: int = 3) -> SiderLabels:
+    """SIDER-like labels for the synthetic benchmark (their own random stream, so R is unchanged):
+    every known pair and a random quarter of the others are mentioned, a few are indications,
+    and `n_extra` drugs from the unused SMILES have mentions only."""
+    rng = np.random.default_rng([seed, 31])
+    n_drugs, n_se = R.shape
+    more = rng.random(R.shape) < 0.25
+    M = ((R > 0) | more).astype(np.uint8)
+    I = (rng.random(R.shape) < 0.05).astype(np.uint8)
+    spare = SMILES[n_drugs : n_drugs + n_extra]
+    extra = pd.DataFrame({
+        "name": [f"extra{i}" for i in range(len(spare))],
+        "cid": [f"CID{200000000 + i}" for i in range(len(spare))],
+        "smiles": spare,
+        "canonical_smiles": [canonical(x) for x in spare],
+        "has_smiles": True,
+    })
+    extra["dup_group"], extra["corrected"] = -1, ""
+    extra = add_structure_columns(extra)
+    fam = np.arange(len(spare)) % 4
+    extra["atc"] = ["ABCN"[f] + "01AA09" for f in fam]
+    extra["proteins"] = [f"target:P{f}00000" for f in fam]
+    extra["text"] = extra["text_full"] = [f"extra{i}." for i in range(len(spare))]
+    M_extra = (rng.random((len(spare), n_se)) < 0.4).astype(np.uint8)
+    freq = pd.DataFrame({"cid": [drugs["cid"][0]], "side_effect": [ses["name"][int(np.flatnonzero(M[0])[0])]],
+                         "texts": ["12%"], "lower": [0.12], "upper": [0.12]})
+    return SiderLabels(M, I, extra, M_extra, freq)

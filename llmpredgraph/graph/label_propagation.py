@@ -170,7 +170,11 @@ class LabelPropagation(nn.Module):
             L = self._prior_weights(data, n_drug, rows)
             with_class = kc.sum(1) > 0
             # frequency votes come from drugs with known classes (drugs with label mentions only vote on association)
-            Lf = L if L is None or bool(with_class[data.support].all()) else self._prior_weights(data, n_drug, rows, with_class)
+            Lf = (
+                L
+                if L is None or bool(with_class[data.support].all())
+                else self._prior_weights(data, n_drug, rows, with_class)
+            )
             prior, nb_off, nb_res = self._offset_prior(Y, kc, Lf, rows, inv, se_idx)
             high, _, _ = self._offset_prior(is_high(Y).float(), kc, Lf, rows, inv, se_idx)
             cols += [scale_offset(nb_off), scale_offset(nb_res)]

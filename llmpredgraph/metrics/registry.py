@@ -73,7 +73,9 @@ METRICS: tuple[Metric, ...] = (
         ablation=True,
     ),
     Metric("assoc_precision_at_10_mentions", "share of each drug's 10 top-ranked side effects that its label lists"),
-    Metric("assoc_recall_at_10_mentions", "share of each drug's listed side effects among its 10 top-ranked", summary=False),
+    Metric(
+        "assoc_recall_at_10_mentions", "share of each drug's listed side effects among its 10 top-ranked", summary=False
+    ),
 )
 BY_NAME = {m.name: m for m in METRICS}
 PER_DRUG = (  # skipped during validation (costly)

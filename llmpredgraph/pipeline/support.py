@@ -103,4 +103,6 @@ def _frequencies(bench) -> list[list[str]] | None:
         return None
     name_of = dict(zip(bench.drugs["cid"].astype(str), bench.drugs["name"]))
     f = lab.frequencies
-    return [[name_of[c], s, t] for c, s, t in zip(f["cid"].astype(str), f["side_effect"], f["texts"]) if c in name_of and t]
+    return [
+        [name_of[c], s, t] for c, s, t in zip(f["cid"].astype(str), f["side_effect"], f["texts"]) if c in name_of and t
+    ]

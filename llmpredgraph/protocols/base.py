@@ -153,5 +153,7 @@ class Protocol(ABC):
         )
         m = targets.mentions
         if m is not None:
-            out.update(mention_metrics(pred["assoc"], targets.R_test, m.neg_rows, m.neg_cols, m.popularity, targets.ignore))
+            out.update(
+                mention_metrics(pred["assoc"], targets.R_test, m.neg_rows, m.neg_cols, m.popularity, targets.ignore)
+            )
         return out

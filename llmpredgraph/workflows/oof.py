@@ -51,11 +51,13 @@ def out_of_fold_scores(run: str | Path, method: str = "graph") -> tuple[dict[str
         for h in HEADS:
             sums[h][rows] += z[f"{method}__{h}"]
         count[rows] += 1
-    if (count == 0).any():
+    core = ~bench.is_extra  # extra drugs (SIDER labels only) train in every fold and are never tested
+    if (count[core] == 0).any():
         raise UserError(
-            f"{int((count == 0).sum())} drugs of {run} were never tested", "run every fold (protocol.run_folds: null)"
+            f"{int((count[core] == 0).sum())} drugs of {run} were never tested",
+            "run every fold (protocol.run_folds: null)",
         )
-    return {h: v / count[:, None] for h, v in sums.items()}, count, bench
+    return {h: v[core] / count[core, None] for h, v in sums.items()}, count[core], bench.benchmark_drugs()
 
 
 def out_of_fold_table(run: str | Path, method: str = "graph") -> pd.DataFrame:
