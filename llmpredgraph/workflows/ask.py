@@ -88,7 +88,7 @@ class Knowledge:
         except UserError:  # no processed benchmark here: the model folder's own labels
             s = cold.support
             self.names, self.R, self.smiles, self.db_ids = list(s.drug_names), s.R, list(s.drug_smiles), []
-            self.frequency = lambda row, j: ""
+            self.frequency = s.label_frequency  # the folder's own copy of the label frequencies
         self.se_names = list(cold.support.se_names)
         self._by_name = {norm_name(n): i for i, n in enumerate(self.names)}
         self._support = {norm_name(n): i for i, n in enumerate(cold.support.drug_names)}
