@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import networkx as nx
@@ -12,7 +13,7 @@ import pandas as pd
 
 from ..atomic import atomic_path, sha256_file
 from ..errors import UserError
-from ..frequency import CLASSES, LISTED, is_high
+from ..frequency import CLASSES, LISTED, has_class, is_high
 
 FILES = ("R.npy", "drugs.csv", "side_effects.csv", "hierarchy.csv", "manifest.json")
 # SIDER 4.1 labels beside R (optional: a folder prepared before them loads without)
@@ -144,7 +145,7 @@ class Benchmark:
 
     def stats(self) -> dict:
         known = self.R > 0
-        classes = self.R[(self.R >= CLASSES[0]) & (self.R <= CLASSES[-1])]
+        classes = self.R[has_class(self.R)]
         return {
             "drugs": int(self.n_drugs),
             "side_effects": int(self.n_side_effects),
@@ -226,13 +227,14 @@ class SiderLabels:
             self.mentions[keep], self.indications[keep], self.extra, self.extra_mentions, self.frequencies
         )
 
+    @cached_property
+    def _by_pair(self) -> dict[tuple[str, str], str]:
+        f = self.frequencies
+        return dict(zip(zip(f["cid"].astype(str), f["side_effect"]), f["texts"]))
+
     def frequency(self, cid: str, se_name: str) -> str:
-        if not hasattr(self, "_freq_index"):
-            self._freq_index = {
-                (c, s): t
-                for c, s, t in zip(self.frequencies["cid"], self.frequencies["side_effect"], self.frequencies["texts"])
-            }
-        return self._freq_index.get((cid, se_name), "")
+        """The frequency texts the label of `cid` prints for side effect `se_name` ('' if none)."""
+        return self._by_pair.get((cid, se_name), "")
 
     def save(self, folder: Path) -> None:
         np.save(folder / "mentions.npy", self.mentions.astype(np.uint8))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -49,31 +50,35 @@ class SupportData:
 
     def label_frequency(self, drug: int, se: int) -> str:
         """The frequency texts the label prints for support row `drug` and side effect `se` ('' if none)."""
-        if self.label_frequencies is None:
-            return ""
-        if not hasattr(self, "_freq"):
-            self._freq = {(d, s): t for d, s, t in self.label_frequencies}
-        return self._freq.get((self.drug_names[drug], self.se_names[se]), "")
+        return self._frequency_of.get((self.drug_names[drug], self.se_names[se]), "")
+
+    @cached_property
+    def _frequency_of(self) -> dict[tuple[str, str], str]:
+        return {(d, s): t for d, s, t in self.label_frequencies or []}
+
+    @cached_property
+    def _row_of(self) -> dict[str, int]:
+        return {n.lower(): i for i, n in enumerate(self.drug_names)}
+
+    @cached_property
+    def _row_of_smiles(self) -> dict[str, int]:
+        """Standardised SMILES -> first support row (computed once, on the first lookup by structure)."""
+        from ..data.structures import standard_smiles
+
+        out: dict[str, int] = {}
+        for i, smi in enumerate(self.drug_smiles):
+            try:
+                out.setdefault(standard_smiles(smi), i)
+            except ValueError:  # a support drug without a usable structure is found by name only
+                continue
+        return out
 
     def label_row(self, name: str, smiles: str | None = None) -> int | None:
         """The support row of a drug given by name (case-insensitive) or by its exact standardised
         SMILES; None when the labels do not know it."""
-        from ..data.structures import standard_smiles
-
-        if not hasattr(self, "_rows"):
-            self._rows = {n.lower(): i for i, n in enumerate(self.drug_names)}
-        if name and name.lower() in self._rows:
-            return self._rows[name.lower()]
-        if smiles:
-            if not hasattr(self, "_by_smiles"):
-                self._by_smiles = {}
-                for i, s in enumerate(self.drug_smiles):
-                    try:
-                        self._by_smiles.setdefault(standard_smiles(s), i)
-                    except ValueError:
-                        continue
-            return self._by_smiles.get(smiles)
-        return None
+        if name and name.lower() in self._row_of:
+            return self._row_of[name.lower()]
+        return self._row_of_smiles.get(smiles) if smiles else None
 
     @property
     def n_drugs(self) -> int:
