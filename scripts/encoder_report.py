@@ -27,7 +27,7 @@ from llmpredgraph.data.atc import atc_level1_labels
 from llmpredgraph.encoders.cache import EmbeddingCache
 from llmpredgraph.encoders.fixed import MorganEncoder
 from llmpredgraph.encoders.smiles_lm import SmilesLMEncoder
-from llmpredgraph.graph.edges import cosine_matrix, tanimoto_matrix
+from llmpredgraph.graph.similarity import cosine_matrix, tanimoto_matrix
 from llmpredgraph.reporting.plots import embedding_map
 
 ENCODERS = {"shipped": "rxnfp-bert", "mlm": "models/pre_mlm/model", "mtr": "models/pre_mtr/model"}

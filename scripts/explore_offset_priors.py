@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 from llmpredgraph.baselines import additive_bias
 from llmpredgraph.config import load_config
 from llmpredgraph.data import load_benchmark
-from llmpredgraph.graph.edges import cosine_matrix
+from llmpredgraph.graph.similarity import cosine_matrix
 from llmpredgraph.pipeline.features import load_inputs
 from llmpredgraph.protocols.splits import carve_validation, cold_folds
 

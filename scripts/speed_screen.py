@@ -110,8 +110,8 @@ def faiss_vs_exact(model: str, smiles: list[str], k_top: int = 20) -> dict:
     """Recall of the exact k nearest training drugs and overlap of the top side effects."""
     from llmpredgraph.data.structures import standard_smiles
     from llmpredgraph.encoders.fixed import MorganEncoder
-    from llmpredgraph.graph.edges import tanimoto_matrix
     from llmpredgraph.graph.neighbours import recall_at_k
+    from llmpredgraph.graph.similarity import tanimoto_matrix
     from llmpredgraph.pipeline.fitted import Pipeline
 
     pipe = Pipeline.load(model)

@@ -101,7 +101,7 @@ def random_inputs(bench, bits: int = 32, seed: int = 0):
     """Inputs with random encoder vectors and random fingerprints (tests that need no real model)."""
     import numpy as np
 
-    from llmpredgraph.graph.edges import tanimoto_matrix
+    from llmpredgraph.graph.similarity import tanimoto_matrix
     from llmpredgraph.pipeline.features import Inputs
 
     rng = np.random.default_rng(seed)

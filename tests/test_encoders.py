@@ -3,7 +3,7 @@ import pytest
 
 from llmpredgraph.encoders.cache import EmbeddingCache
 from llmpredgraph.encoders.fixed import HashEncoder, MorganEncoder, OneHotEncoder
-from llmpredgraph.encoders.smiles_lm import periodic_group, substitute_unknown_atoms
+from llmpredgraph.encoders.smiles_tokens import periodic_group, substitute_unknown_atoms
 from llmpredgraph.errors import UserError
 
 

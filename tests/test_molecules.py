@@ -118,7 +118,8 @@ def test_new_molecules_reuse_the_support_parts_of_their_graph_exactly(combined_m
     import torch
 
     from llmpredgraph.graph.build import COOC
-    from llmpredgraph.graph.edges import cooc_edges, tanimoto_matrix
+    from llmpredgraph.graph.edges import cooc_edges
+    from llmpredgraph.graph.similarity import tanimoto_matrix
     from llmpredgraph.pipeline.fitted import Pipeline
     from llmpredgraph.pipeline.molecules import molecule_tanimoto, support_cooc
 

@@ -151,7 +151,7 @@ def test_a_new_protocol_and_pipeline_factory_plug_into_run_fold(bench):
 def test_model_on_combined_similarity_keeps_knowledge_in_its_folder(tmp_path):
     """knn edges on structure + ATC + targets: the folder carries each drug's knowledge, the loaded
     model rebuilds the same similarity, and a new molecule (no knowledge) is compared on structure."""
-    from llmpredgraph.graph.edges import tanimoto_matrix
+    from llmpredgraph.graph.similarity import tanimoto_matrix
     from llmpredgraph.pipeline.fitted import Pipeline
     from llmpredgraph.pipeline.knowledge import DrugKnowledge
 

@@ -166,8 +166,8 @@ def _fingerprints(rng, n, bits=256):
 
 
 def test_support_index_finds_the_exact_neighbours():
-    from llmpredgraph.graph.edges import cosine_matrix, tanimoto_matrix
     from llmpredgraph.graph.neighbours import SupportIndex, recall_at_k
+    from llmpredgraph.graph.similarity import cosine_matrix, tanimoto_matrix
 
     rng = np.random.default_rng(0)
     fs, fq = _fingerprints(rng, 60), _fingerprints(rng, 15)

@@ -9,7 +9,7 @@ from .ask import ask
 from .common import OneLineErrors
 from .data import data
 from .evaluation import ablate, compare, experiment
-from .models import contrastive, embed, finetune, predict, train
+from .models import contrastive, embed, export, finetune, predict, train
 from .pretrain import pretrain
 from .screen import screen
 from .serve import serve
@@ -34,6 +34,7 @@ for command in (
     compare,
     train,
     predict,
+    export,
     serve,
     screen,
     pretrain,

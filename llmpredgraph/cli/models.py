@@ -234,3 +234,17 @@ def predict(
         click.echo(note, err=True)
     if text:
         click.echo(text)
+
+
+@click.command()
+@model_folder("Model folder to add the torch-free inference part to.")
+def export(model_dir):
+    """Add the torch-free inference part (inference.npz / inference.json, the SMILES tokenizer) to a
+    model folder saved before `train` wrote it, so `predict`, `screen`, `ask` and `serve` run on
+    numpy and ONNX Runtime alone. `train` writes it for every new folder; a model the numpy forward
+    does not cover (say, one with an LM-tuned drug tower) keeps loading through torch, and this
+    command says why.
+    """
+    from ..workflows.train import export_folder
+
+    click.echo(export_folder(model_dir))

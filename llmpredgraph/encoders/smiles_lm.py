@@ -9,12 +9,9 @@ import numpy as np
 import torch
 
 from ..errors import UserError
-from ..progress import bar as progress_bar
 from .base import Encoder
 from .resolve import offline, offline_error, resolve_model, weights_hash
-
-# Schwaller et al. (2018) SMILES regex, as used by DeepChem's SmilesTokenizer.
-SMILES_REGEX = r"(\[[^\]]+]|Br?|Cl?|N|O|S|P|F|I|b|c|n|o|s|p|\(|\)|\.|=|#|-|\+|\\|\/|:|~|@|\?|>|\*|\$|\%[0-9]{2}|[0-9])"
+from .smiles_tokens import SMILES_REGEX, batched_by_length, substitute_unknown_atoms
 
 
 def regex_bert_tokenizer(vocab_file: str | Path):
@@ -29,50 +26,6 @@ def regex_bert_tokenizer(vocab_file: str | Path):
     tok.backend_tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(SMILES_REGEX), behavior="isolated")
     tok.smiles_regex_vocab = True  # marks a vocabulary of regex tokens (for unknown-atom substitution)
     return tok
-
-
-_NOBLE = (0, 2, 10, 18, 36, 54, 86, 118)
-
-
-def periodic_group(z: int) -> int:
-    """IUPAC group 1..18 of element z (lanthanides/actinides count as group 3)."""
-    period = next(i for i in range(1, len(_NOBLE)) if z <= _NOBLE[i])
-    pos = z - _NOBLE[period - 1]
-    if period == 1:
-        return 1 if pos == 1 else 18
-    if period <= 3:
-        return pos if pos <= 2 else pos + 10
-    if period <= 5:
-        return pos
-    return pos if pos <= 2 else (3 if pos <= 16 else pos - 14)
-
-
-def substitute_unknown_atoms(smiles: str, vocab: dict[str, int]) -> str:
-    """Replace bracket atoms absent from the vocabulary (e.g. [Ra]) by the nearest element of the same
-    periodic group that the vocabulary has ([Ba]), so no [UNK] reaches the model."""
-    import re
-
-    from rdkit import Chem
-
-    table = Chem.GetPeriodicTable()
-    out = []
-    for tok in re.findall(SMILES_REGEX, smiles):
-        m = re.match(r"\[(\d*)([A-Z][a-z]?)(.*)\]", tok) if tok not in vocab else None
-        if m:
-            try:
-                z = table.GetAtomicNumber(m.group(2))
-            except RuntimeError:
-                z = 0
-            if 0 < z <= 118:
-                same = sorted(
-                    (abs(k - z), table.GetElementSymbol(k))
-                    for k in range(1, 119)
-                    if k != z and periodic_group(k) == periodic_group(z)
-                )
-                forms = [f for _, sym in same for f in (f"[{sym}{m.group(3)}]", f"[{sym}]")]
-                tok = next((f for f in forms if f in vocab), tok)
-        out.append(tok)
-    return "".join(out)
 
 
 def _is_bare_bert(folder: Path) -> bool:
@@ -276,22 +229,11 @@ class SmilesLMEncoder(Encoder):
         """[len(inputs), hidden] pooled vectors, in sorted-length batches (less padding): through the
         ONNX export (runtime onnx) or torch (runtime torch, or a tuned `model`)."""
         if model is None and self.runtime == "onnx":
-            return self._batched(inputs, progress, self._onnx_vectors, self._onnx_session().dim)
+            return batched_by_length(inputs, self.batch_size, self._onnx_vectors, self._onnx_session().dim, progress)
         net = model or self.model
         was_training = net.training
         net.eval()
         vectors = lambda batch: self.forward(batch, net).float().cpu().numpy()  # noqa: E731
-        out = self._batched(inputs, progress, vectors, net.config.hidden_size)
+        out = batched_by_length(inputs, self.batch_size, vectors, net.config.hidden_size, progress)
         net.train(was_training)
-        return out
-
-    def _batched(self, inputs: list[str], progress: bool, vectors, dim: int) -> np.ndarray:
-        """vectors(batch of SMILES) -> [batch, dim], over batches of similar length."""
-        order = np.argsort([len(s) for s in inputs])
-        out = np.zeros((len(inputs), dim), dtype=np.float32)
-        for start in progress_bar(
-            range(0, len(inputs), self.batch_size), desc="embed SMILES", enabled=progress, unit="batch"
-        ):
-            idx = order[start : start + self.batch_size]
-            out[idx] = vectors([inputs[i] for i in idx])
         return out

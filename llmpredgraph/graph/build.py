@@ -60,6 +60,9 @@ class GraphBuilder:
         """cooc: (support, its co-occurrence edges) computed before from these support drugs' rows of R,
         reused when a graph has exactly that support (new molecules: the same support every call)."""
         self.cooc = cooc
+        # new molecules' graphs break similarity ties among prior voters by support order, so torch and
+        # torch-free inference (`pipeline.portable`) pick the same voters
+        self.stable_ties = False
         self.x_drug = torch.as_tensor(x_drug, dtype=torch.float32)
         self.x_se = torch.as_tensor(x_se, dtype=torch.float32)
         self.R, self.S, self.hier, self.cfg, self.knowledge = R, S_drug, hier, cfg, knowledge
@@ -89,6 +92,7 @@ class GraphBuilder:
         data["side_effect"].x = self.x_se
         data.support = torch.as_tensor(support)
         data.drug_sim = self._support_similarity(support, query)
+        data.stable_ties = self.stable_ties
         cfg = self.cfg
         if cfg.drug_se:
             ei, w = drug_se_edges(R, support)

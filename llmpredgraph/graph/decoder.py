@@ -141,3 +141,13 @@ class EdgeDecoder(nn.Module):
             assoc_z = c[2] * assoc_z + torch.logit(pair.assoc_prior.clamp(1e-3, 1 - 1e-3))
         # DSF is bounded to the class range 1..5; the other two heads are logits.
         return {"dsf": from_unit(torch.sigmoid(dsf_z)), "dshf": dshf_z, "assoc": assoc_z}
+
+
+def drug_means(z: torch.Tensor, d: torch.Tensor, n_se: int) -> torch.Tensor:
+    """[n, k] each pair's drug mean of z [n, k] over the pairs of that drug, which must be whole rows
+    (n_se pairs per drug in d [n]): the per-drug shift of a centring decoder."""
+    uniq, inv, counts = torch.unique(d, return_inverse=True, return_counts=True)
+    if bool((counts != n_se).any()):
+        raise ValueError("a decoder that centres per drug scores whole rows: every side effect of each drug")
+    sums = torch.zeros(len(uniq), z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, inv, z)
+    return (sums / n_se)[inv]

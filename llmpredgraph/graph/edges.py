@@ -6,36 +6,7 @@ import numpy as np
 import torch
 
 from ..frequency import to_fraction
-
-
-def cosine_matrix(X: np.ndarray) -> np.ndarray:
-    """X: [n, d] -> [n, n] cosine similarity (float32)."""
-    U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-    return (U @ U.T).astype(np.float32)
-
-
-def tanimoto_matrix(F: np.ndarray) -> np.ndarray:
-    """F: [n, bits] fingerprints (non-zero = set) -> [n, n] Tanimoto similarity (float32)."""
-    return tanimoto_between(F, F)
-
-
-def tanimoto_between(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """A: [m, bits], B: [n, bits] fingerprints (non-zero = set) -> [m, n] Tanimoto similarity (float32).
-    Bit counts are exact integers in float32, so the result does not depend on the product's order."""
-    A, B = (A > 0).astype(np.float32), (B > 0).astype(np.float32)
-    inter = A @ B.T
-    ca, cb = A.sum(1), B.sum(1)
-    return (inter / np.maximum(ca[:, None] + cb[None, :] - inter, 1e-12)).astype(np.float32)
-
-
-def drug_similarity(kind: str, x: np.ndarray, tanimoto: np.ndarray) -> np.ndarray:
-    """[n, n] similarity that drug-drug kNN edges rank by (graph.knn_similarity): cosine of x [n, d],
-    Tanimoto [n, n], or their mean."""
-    if kind == "embedding":
-        return cosine_matrix(x)
-    if kind == "fingerprint":
-        return tanimoto
-    return (cosine_matrix(x) + tanimoto) / 2
+from .similarity import nearest_support
 
 
 def knn_edges(S: np.ndarray, query: np.ndarray, support: np.ndarray, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -44,14 +15,7 @@ def knn_edges(S: np.ndarray, query: np.ndarray, support: np.ndarray, k: int) -> 
     S: [n_drug, n_drug]; query: [q]; support: [s]. Returns (edge_index [2, q * k] as (src, dst),
     similarity [q * k]).
     """
-    query, support = np.asarray(query), np.asarray(support)
-    sub = S[np.ix_(query, support)].copy()
-    sub[query[:, None] == support[None, :]] = -np.inf  # no self loops
-    k = min(k, len(support) - 1) if np.isin(query, support).any() else min(k, len(support))
-    nbr = np.argpartition(-sub, kth=k - 1, axis=1)[:, :k]
-    src = support[nbr].ravel()
-    dst = np.repeat(query, k)
-    sim = np.take_along_axis(sub, nbr, axis=1).ravel()
+    src, dst, sim = nearest_support(S, query, support, k)
     return torch.as_tensor(np.stack([src, dst]), dtype=torch.long), torch.as_tensor(sim, dtype=torch.float32)
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 PROTEIN_CATEGORIES = ("target", "enzyme", "carrier", "transporter")
 IN_CLASS = ("drug", "in_class", "atc")
 CLASS_OF = ("atc", "class_of", "drug")
@@ -86,6 +84,8 @@ class KnowledgeGraph:
 
 
 def _both(data, fwd, rev, pairs: list[tuple[int, int]]) -> None:
+    import torch  # here, not at the top: the vocabularies serve torch-free inference too
+
     ei = torch.as_tensor(pairs, dtype=torch.long).reshape(-1, 2).T.contiguous()
     data[fwd].edge_index, data[fwd].edge_weight = ei, torch.ones(ei.shape[1])
     data[rev].edge_index, data[rev].edge_weight = ei.flip(0), torch.ones(ei.shape[1])

@@ -112,7 +112,12 @@ class LabelPropagation(nn.Module):
             ok = torch.isfinite(S)
             W = torch.where(ok, S.clamp(min=1e-6), torch.zeros_like(S)) ** self.power * ok
             if self.k and self.k < S.shape[1]:
-                idx = S.topk(self.k, dim=1).indices
+                if getattr(
+                    data, "stable_ties", False
+                ):  # new molecules: ties to the lower index, as numpy's stable sort
+                    idx = torch.sort(S, dim=1, descending=True, stable=True).indices[:, : self.k]
+                else:  # benchmark folds keep topk, which their committed numbers were computed with
+                    idx = S.topk(self.k, dim=1).indices
                 W = torch.zeros_like(W).scatter_(1, idx, W.gather(1, idx))
         return W / W.sum(1, keepdim=True).clamp(min=1e-12)
 

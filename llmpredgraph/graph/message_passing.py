@@ -67,6 +67,11 @@ class HeteroMessagePassing(nn.Module):
                 norm.reset_parameters()
 
     def forward(self, x: dict[str, torch.Tensor], data) -> dict[str, torch.Tensor]:
+        return self.states(x, data)[-1]
+
+    def states(self, x: dict[str, torch.Tensor], data) -> list[dict[str, torch.Tensor]]:
+        """The node vectors before each layer and after the last ([layers + 1] dicts like x):
+        torch-free inference keeps the support's (`pipeline.export`)."""
         present = [et for et in self.edge_types if et in data.edge_types]
         ei = {et: data[et].edge_index for et in present}
         kwargs = {}
@@ -74,8 +79,10 @@ class HeteroMessagePassing(nn.Module):
             kwargs["edge_weight_dict"] = {et: data[et].edge_weight for et in present}
         elif self.conv_kind == "gat":
             kwargs["edge_attr_dict"] = {et: data[et].edge_weight.unsqueeze(-1) for et in present}
+        out_states = [x]
         for conv, norm in zip(self.layers, self.norms):
             out = conv(x, ei, **kwargs) if present else {}
             # Node types that received no message keep their vectors (residual).
             x = {t: norm[t](h + self.dropout(torch.relu(out[t]))) if t in out else h for t, h in x.items()}
-        return x
+            out_states.append(x)
+        return out_states

@@ -1,5 +1,6 @@
 """Drug-drug similarity from structure and knowledge (ATC classes, protein targets): what kNN edges
-and the neighbour baselines rank drugs by. Only drug attributes are read, never labels."""
+and the neighbour baselines rank drugs by. Only drug attributes are read, never labels. numpy and
+scipy only: torch-free inference computes a new molecule's similarity here too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,64 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+
+
+def cosine_matrix(X: np.ndarray) -> np.ndarray:
+    """X: [n, d] -> [n, n] cosine similarity (float32)."""
+    U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    return (U @ U.T).astype(np.float32)
+
+
+def tanimoto_matrix(F: np.ndarray) -> np.ndarray:
+    """F: [n, bits] fingerprints (non-zero = set) -> [n, n] Tanimoto similarity (float32)."""
+    return tanimoto_between(F, F)
+
+
+def tanimoto_between(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A: [m, bits], B: [n, bits] fingerprints (non-zero = set) -> [m, n] Tanimoto similarity (float32).
+    Bit counts are exact integers in float32, so the result does not depend on the product's order."""
+    A, B = (A > 0).astype(np.float32), (B > 0).astype(np.float32)
+    inter = A @ B.T
+    ca, cb = A.sum(1), B.sum(1)
+    return (inter / np.maximum(ca[:, None] + cb[None, :] - inter, 1e-12)).astype(np.float32)
+
+
+def drug_similarity(kind: str, x: np.ndarray, tanimoto: np.ndarray) -> np.ndarray:
+    """[n, n] similarity that drug-drug kNN edges rank by (graph.knn_similarity): cosine of x [n, d],
+    Tanimoto [n, n], or their mean."""
+    if kind == "embedding":
+        return cosine_matrix(x)
+    if kind == "fingerprint":
+        return tanimoto
+    return (cosine_matrix(x) + tanimoto) / 2
+
+
+def nearest_support(
+    S: np.ndarray, query: np.ndarray, support: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each query drug's k most similar *support* drugs (never itself), as (src [q * k] support
+    drugs, dst [q * k] query drugs, similarity [q * k]); S: [n_drug, n_drug]. The kNN edges'
+    selection (`edges.knn_edges`); rows are selected independently, so a new molecule gets the same
+    neighbours scored alone or among others."""
+    query, support = np.asarray(query), np.asarray(support)
+    sub = S[np.ix_(query, support)].copy()
+    sub[query[:, None] == support[None, :]] = -np.inf  # no self loops
+    k = min(k, len(support) - 1) if np.isin(query, support).any() else min(k, len(support))
+    nbr, sim = top_k_rows(sub, k)
+    return support[nbr].ravel(), np.repeat(query, k), sim.ravel()
+
+
+def top_k_rows(sub: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """([rows, k] column indices, [rows, k] values) of each row's k largest values of sub (the kNN
+    selection; each row on its own, so a row's neighbours do not depend on the other rows)."""
+    nbr = np.argpartition(-sub, kth=k - 1, axis=1)[:, :k]
+    return nbr, np.take_along_axis(sub, nbr, axis=1)
+
+
+def stable_top(S: np.ndarray, k: int) -> np.ndarray:
+    """[rows, k] column indices of each row's k largest values, ties broken by the lower index
+    (what `torch.sort(..., descending=True, stable=True)` gives): new molecules' prior voters."""
+    return np.argsort(-S, axis=1, kind="stable")[:, :k]
 
 
 @dataclass

@@ -12,8 +12,8 @@ from ..contrastive.stage import run_contrastive
 from ..contrastive.towers import Standardize
 from ..devices import resolve_device
 from ..errors import UserError
-from ..graph.edges import drug_similarity, tanimoto_matrix
-from .knowledge import DrugKnowledge
+from ..graph.similarity import tanimoto_matrix
+from .knowledge import DrugKnowledge, similarity_of, weighted_similarity
 from .tower import DrugTower
 
 
@@ -33,28 +33,6 @@ class Inputs:
     def similarity(self, weights: dict[str, float]) -> np.ndarray:
         """[n_drug, n_drug] drug similarity under channel weights (see `weighted_similarity`)."""
         return weighted_similarity(self.tanimoto, self.knowledge, weights)
-
-
-def weighted_similarity(tanimoto: np.ndarray, knowledge: DrugKnowledge | None, weights: dict[str, float]) -> np.ndarray:
-    """[n, n] drug similarity: the Tanimoto matrix alone when only structure has weight, else the
-    weighted combination of structure, ATC and target channels (graph.similarity.combine)."""
-    if all(not w for c, w in weights.items() if c != "structure"):
-        return tanimoto
-    if knowledge is None:
-        raise UserError(
-            "the combined similarity needs the drugs' ATC classes and targets, which this data lacks",
-            "run `llmpredgraph data prepare` again, or set graph.knn_similarity: fingerprint",
-        )
-    return knowledge.similarity(tanimoto, weights)
-
-
-def similarity_of(graph_cfg, x: np.ndarray, tanimoto: np.ndarray | None, knowledge: DrugKnowledge | None) -> np.ndarray:
-    """[n, n] similarity of graph.knn_similarity, the one rule for benchmark folds and new molecules:
-    from vectors x [n, d], the Tanimoto matrix of the fingerprints and, for 'combined', the drugs'
-    knowledge (a drug without it is compared on structure)."""
-    if graph_cfg.knn_similarity == "combined":
-        return weighted_similarity(tanimoto, knowledge, graph_cfg.knn_weights.model_dump())
-    return drug_similarity(graph_cfg.knn_similarity, x, tanimoto)
 
 
 @dataclass

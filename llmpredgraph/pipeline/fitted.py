@@ -20,18 +20,19 @@ from ..atomic import atomic_path
 from ..config import Config, from_dict
 from ..errors import UserError
 from ..graph.build import GraphBuilder
-from ..graph.edges import tanimoto_matrix
+from ..graph.decoder import drug_means
 from ..graph.model import LinkModel, build_model
+from ..graph.similarity import tanimoto_matrix
 from ..stages import Stages
-from .features import NodeFeatures, similarity_of
-from .knowledge import DrugKnowledge
+from .features import NodeFeatures
+from .knowledge import DrugKnowledge, similarity_of
 from .molecules import decode_rows, molecule_graph
+from .portable import HEADS
 from .support import SupportData
 from .tower import DrugTower
 from .training import Sampler, Validator, choose_correction, fit_model
 
 FILES = ("config.yaml", "meta.yaml", "model.pt", "tower.pt", "support.npz", "names.json")
-HEADS = ("dsf", "dshf", "assoc")
 
 
 class Pipeline:
@@ -68,7 +69,8 @@ class Pipeline:
         """A builder over these drug vectors, similarity and labels (new molecules appended to the
         support's); cooc: `molecules.support_cooc` when R's first rows are the support's labels."""
         kgraph = kgraph if kgraph is not None else self.kgraph
-        return GraphBuilder(x_drug, self.features.x_se, R, S, self.support.hierarchy, self.cfg.graph, kgraph, cooc)
+        hier = torch.as_tensor(np.asarray(self.support.hierarchy), dtype=torch.long)
+        return GraphBuilder(x_drug, self.features.x_se, R, S, hier, self.cfg.graph, kgraph, cooc)
 
     def serve_labels(self, R: np.ndarray) -> None:
         """After fitting on the fit labels, show `R` (every training label, validation drugs' too)
@@ -217,6 +219,16 @@ class Pipeline:
         before decoding: `score_graph` scores it, `pipeline.explain.explain_molecules` explains it."""
         return molecule_graph(self, smiles, knowledge, texts, "exact", standardised)
 
+    def drug_similarity(self, d: int) -> np.ndarray:
+        """[n_drug] benchmark drug d's similarity to every drug, as the model ranks neighbours."""
+        return self.features.S_drug[d]
+
+    def explain(self, mg, se_idx: list) -> list:
+        """Per molecule i of a `molecule_graph`, the `Explanation`s of side effects se_idx[i]."""
+        from .explain import explain_molecules
+
+        return explain_molecules(self, mg, se_idx)
+
     def score_graph(self, mg) -> dict[str, np.ndarray]:
         """Scores [m, n_se] of the molecules of a `molecule_graph`, exactly as predict_molecules."""
         p = decode_rows(self, np.arange(mg.n_support), mg.query, mg.query, mg.builder)
@@ -318,7 +330,7 @@ class Pipeline:
                 x_drug=f.x_drug,
                 x_se=f.x_se,
                 fingerprints=s.fingerprints.astype(np.uint8),
-                hierarchy=s.hierarchy.numpy(),
+                hierarchy=np.asarray(s.hierarchy),
                 **({"typical_assoc": self.typical_rates()} if self.cfg.protocol.holds_out_drugs else {}),
             )
             names = {"drugs": s.drug_names, "smiles": s.drug_smiles, "side_effects": s.se_names}
@@ -335,6 +347,9 @@ class Pipeline:
 
                 enc = self.drug_encoder()
                 copy_into(enc.onnx_path(), tmp, enc.identity)
+            from .export import export_inference
+
+            export_inference(self, tmp)  # the torch-free inference part (`pipeline.portable`)
         return folder
 
     @classmethod
@@ -359,7 +374,7 @@ class Pipeline:
         names = json.loads((folder / "names.json").read_text())
         support = SupportData(
             arrays["R"],
-            torch.as_tensor(arrays["hierarchy"], dtype=torch.long),
+            arrays["hierarchy"].astype(np.int64),
             arrays["fingerprints"].astype(np.float32),
             names["drugs"],
             names["smiles"],
@@ -378,16 +393,6 @@ class Pipeline:
         pipe._typical = arrays["typical_assoc"] if "typical_assoc" in arrays else None
         pipe.drug_encoder()  # refuse a mismatched encoder at load, before any work
         return pipe
-
-
-def drug_means(z: torch.Tensor, d: torch.Tensor, n_se: int) -> torch.Tensor:
-    """[n, k] each pair's drug mean of z [n, k] over the pairs of that drug, which must be whole rows
-    (n_se pairs per drug in d [n]): the per-drug shift of a centring decoder."""
-    uniq, inv, counts = torch.unique(d, return_inverse=True, return_counts=True)
-    if bool((counts != n_se).any()):
-        raise ValueError("a decoder that centres per drug scores whole rows: every side effect of each drug")
-    sums = torch.zeros(len(uniq), z.shape[1], dtype=z.dtype, device=z.device).index_add_(0, inv, z)
-    return (sums / n_se)[inv]
 
 
 def _tanimoto(graph_cfg, fp: np.ndarray) -> np.ndarray | None:

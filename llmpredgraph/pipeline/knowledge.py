@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data.knowledge import atc_classes, targets_of
+from ..errors import UserError
 from ..graph.knowledge_edges import KnowledgeGraph
-from ..graph.similarity import Channel, combine, knowledge_channels
+from ..graph.similarity import Channel, combine, drug_similarity, knowledge_channels
 
 
 @dataclass
@@ -55,3 +56,25 @@ class DrugKnowledge:
 
 def _split(cell: str) -> list[str]:
     return [p for p in str(cell).split("|") if p]
+
+
+def weighted_similarity(tanimoto: np.ndarray, knowledge: DrugKnowledge | None, weights: dict[str, float]) -> np.ndarray:
+    """[n, n] drug similarity: the Tanimoto matrix alone when only structure has weight, else the
+    weighted combination of structure, ATC and target channels (graph.similarity.combine)."""
+    if all(not w for c, w in weights.items() if c != "structure"):
+        return tanimoto
+    if knowledge is None:
+        raise UserError(
+            "the combined similarity needs the drugs' ATC classes and targets, which this data lacks",
+            "run `llmpredgraph data prepare` again, or set graph.knn_similarity: fingerprint",
+        )
+    return knowledge.similarity(tanimoto, weights)
+
+
+def similarity_of(graph_cfg, x: np.ndarray, tanimoto: np.ndarray | None, knowledge: DrugKnowledge | None) -> np.ndarray:
+    """[n, n] similarity of graph.knn_similarity, the one rule for benchmark folds and new molecules:
+    from vectors x [n, d], the Tanimoto matrix of the fingerprints and, for 'combined', the drugs'
+    knowledge (a drug without it is compared on structure)."""
+    if graph_cfg.knn_similarity == "combined":
+        return weighted_similarity(tanimoto, knowledge, graph_cfg.knn_weights.model_dump())
+    return drug_similarity(graph_cfg.knn_similarity, x, tanimoto)

@@ -12,7 +12,8 @@ import torch
 from ..data.structures import standard_smiles
 from ..errors import UserError
 from ..graph.build import GraphBuilder
-from ..graph.edges import cooc_edges, tanimoto_between, tanimoto_matrix
+from ..graph.edges import cooc_edges
+from ..graph.similarity import tanimoto_between, tanimoto_matrix
 
 
 @dataclass
@@ -88,6 +89,7 @@ def molecule_graph(
         R_all = np.concatenate([sup.R, np.zeros((len(canon), sup.n_side_effects), dtype=sup.R.dtype)])
         kg = pipe.kgraph.extend(atc, proteins) if pipe.kgraph else None
         builder = pipe.graph_builder(x_all, S, R_all, kg, support_cooc(pipe))  # R_all[:n] is the support's R
+        builder.stable_ties = True
     return MoleculeGraph(canon, builder, S, fp_new, list(atc), list(proteins), n)
 
 

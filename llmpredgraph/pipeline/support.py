@@ -6,21 +6,19 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
-import torch
 
-from ..graph.edges import hierarchy_edges
 from .knowledge import DrugKnowledge
 
 
 @dataclass
 class SupportData:
     """R: [n_drug, n_se] classes (0 = unknown) the graph may show; only support drugs' rows are
-    ever read. hierarchy: [2, E] label-free side-effect edges. fingerprints: [n_drug, bits] (the
-    Tanimoto side of drug-drug kNN for new molecules). Saved in a model folder, so prediction needs
-    no processed benchmark."""
+    ever read. hierarchy: [2, E] label-free side-effect edges (int64; the graph builder makes a
+    tensor). fingerprints: [n_drug, bits] (the Tanimoto side of drug-drug kNN for new molecules).
+    Saved in a model folder, so prediction needs no processed benchmark."""
 
     R: np.ndarray
-    hierarchy: torch.Tensor
+    hierarchy: np.ndarray
     fingerprints: np.ndarray
     drug_names: list[str]
     drug_smiles: list[str]
@@ -33,9 +31,11 @@ class SupportData:
     @classmethod
     def from_benchmark(cls, bench, fingerprints: np.ndarray, R: np.ndarray | None = None) -> SupportData:
         """R (optional) replaces the benchmark's labels: a fold passes its masked training matrix."""
+        from ..graph.edges import hierarchy_edges  # torch: only training builds support from a benchmark
+
         return cls(
             bench.R if R is None else R,
-            hierarchy_edges(bench.side_effects, bench.hierarchy),
+            hierarchy_edges(bench.side_effects, bench.hierarchy).numpy(),
             fingerprints,
             bench.drug_names,
             bench.smiles,

@@ -21,7 +21,8 @@ from torch import nn
 from ..atomic import atomic_path, write_json, write_with
 from ..data.corpora import corpus_smiles, corpus_texts
 from ..devices import resolve_device
-from ..encoders.smiles_lm import load_smiles_lm, pool, substitute_unknown_atoms
+from ..encoders.smiles_lm import load_smiles_lm, pool
+from ..encoders.smiles_tokens import substitute_unknown_atoms
 from ..encoders.text import load_text_mlm
 from ..errors import UserError
 from ..progress import bar

@@ -8,8 +8,7 @@ import numpy as np
 from ..errors import UserError
 from ..frequency import LISTED, class_text, label_rank
 from ..paths import raw_dir
-from ..pipeline import Pipeline
-from ..pipeline.explain import explain_molecules
+from ..pipeline.loading import load_predictor
 from .ask import Answer, Drug, Knowledge, class_name, parse
 from .molecules import attach_drugbank, knowledge_of, molecule, molecule_texts
 from .tables import ranked_table
@@ -19,7 +18,7 @@ EVIDENCE = 3  # evidence drugs per answer row
 
 def answer(question: str, model_dir: str, warm_dir: str | None = None, top: int = 10) -> Answer:
     kind, drug_phrase, se_phrase = parse(question)
-    kn = Knowledge(Pipeline.load(model_dir), Pipeline.load(warm_dir) if warm_dir else None)
+    kn = Knowledge(load_predictor(model_dir), load_predictor(warm_dir) if warm_dir else None)
     if kn.warm is not None and kn.warm.cfg.protocol.holds_out_drugs:
         raise UserError(f"{warm_dir} is a cold model", "pass a warm completion model as --warm-model")
     if kind == "which_drugs":
@@ -86,7 +85,7 @@ def _predicted(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None
     table = ranked_table(pipe.support.se_names, {k: v[0] for k, v in scores.items()}, None, pipe.typical_rates())
     table = table.set_index("side_effect")
     names = [pipe.support.se_names[j] for j in idx] if idx is not None else list(table.index[:top])
-    (expls,) = explain_molecules(pipe, mg, [[pipe.support.se_names.index(n) for n in names]])
+    (expls,) = pipe.explain(mg, [[pipe.support.se_names.index(n) for n in names]])
     rows = []
     for n, x in zip(names, expls):
         r = table.loc[n]
@@ -128,7 +127,7 @@ def _completed(kn: Knowledge, drug: Drug, idx: list[int] | None, top: int | None
     if idx is None:
         unknown = np.flatnonzero(R[d] == 0)
         idx = list(unknown[np.argsort(-p["assoc"][0, unknown], kind="stable")][:top])
-    sim = w.features.S_drug[d].copy()
+    sim = np.array(w.drug_similarity(d), dtype=np.float32)
     sim[d] = -np.inf
     near = np.argsort(-sim, kind="stable")[:10]
     rows = []

@@ -8,7 +8,7 @@ from dataclasses import asdict
 import pandas as pd
 
 from ..frequency import LISTED, class_text
-from ..pipeline.explain import Evidence, Explanation
+from ..pipeline.explanation import Evidence, Explanation
 from ..reporting.molecule_report import ReportMolecule, ReportRow
 
 SHOWN = 3  # evidence drugs in the table format; CSV and JSON keep every voter

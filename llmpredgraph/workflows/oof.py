@@ -12,7 +12,7 @@ import yaml
 from ..config import from_dict
 from ..data import load_benchmark
 from ..errors import UserError
-from ..pipeline.fitted import HEADS
+from ..pipeline.portable import HEADS
 from ..runfolder import RunFolder
 from .tables import benchmark_table
 

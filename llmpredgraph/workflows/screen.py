@@ -14,7 +14,7 @@ from pathlib import Path
 from ..atomic import write_json
 from ..data.library import read_library
 from ..errors import UserError
-from ..pipeline.fitted import Pipeline
+from ..pipeline.loading import load_predictor
 from ..progress import bar
 from .screen_chunks import ChunkScorer, ScreenSettings, model_digest
 from .tables import RANKINGS
@@ -62,12 +62,13 @@ def screen_library(
     progress: bool = True,
     neighbours: str = "faiss",
     executor=None,
+    note=None,
 ) -> dict:
     """Screen `library` with the model in `model_dir` into `out`; returns the run's summary (also
     written to out/summary.json). Molecules are compared with the training drugs on structure, their
     neighbours found with the FAISS support index (neighbours='faiss') or densely ('exact').
     executor: None / local scores chunk after chunk here; a RayExecutor shards the chunks over a
-    pool of Ray Data workers (`screen_ray`)."""
+    pool of Ray Data workers (`screen_ray`). note: takes one-line notes (a model loaded through torch)."""
     if rank not in RANKINGS:
         raise UserError(f"unknown ranking {rank!r}", f"choose one of {', '.join(RANKINGS)}")
     if neighbours not in ("faiss", "exact"):
@@ -75,7 +76,7 @@ def screen_library(
     if top is not None and top < 1:
         raise UserError(f"--top {top} is not positive", "pass --top 20, or --all-pairs for every side effect")
     model_dir, library, out = Path(model_dir).resolve(), Path(library).resolve(), Path(out)
-    pipe = Pipeline.load(model_dir)
+    pipe = load_predictor(model_dir, note)
     if not pipe.cfg.protocol.holds_out_drugs:
         raise UserError(
             "this is a warm completion model, it cannot score new molecules",

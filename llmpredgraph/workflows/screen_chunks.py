@@ -13,7 +13,6 @@ import pandas as pd
 from .. import __version__
 from ..atomic import write_with
 from ..data.structures import standard_smiles
-from ..pipeline.fitted import Pipeline
 from .tables import side_effect_rows
 
 
@@ -68,7 +67,7 @@ class ChunkScorer:
     """Scores one chunk into its Parquet part (and rejects file); shared by the local loop and the
     Ray Data workers, so both write identical parts."""
 
-    def __init__(self, pipe: Pipeline, out: Path, base: np.ndarray, settings: ScreenSettings):
+    def __init__(self, pipe, out: Path, base: np.ndarray, settings: ScreenSettings):
         self.pipe, self.out, self.base, self.s = pipe, Path(out), base, settings
 
     def paths(self, i: int) -> tuple[Path, Path]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..atomic import write_with
 from ..errors import UserError
-from ..pipeline.fitted import Pipeline
+from ..pipeline.loading import load_predictor
 from ..runtime import set_threads
 from .screen_chunks import ChunkScorer, ScreenSettings
 
@@ -27,7 +27,7 @@ class RayChunkWorker:
     def __init__(self, out: str, base: np.ndarray, settings: dict, threads: int):
         set_threads(threads)
         s = ScreenSettings(**settings)
-        self.scorer = ChunkScorer(Pipeline.load(s.model), Path(out), base, s)
+        self.scorer = ChunkScorer(load_predictor(s.model), Path(out), base, s)
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         rows = []

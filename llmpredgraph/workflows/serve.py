@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UserError
-from ..pipeline.fitted import Pipeline
+from ..pipeline.loading import load_predictor
 from ..serving import connect, receive, send, socket_path
 from .predict import predict_command
 
@@ -36,7 +36,7 @@ class ModelServer:
         self._load()
 
     def _load(self) -> None:
-        self.pipe, self.stamp = Pipeline.load(self.folder), folder_stamp(self.folder)
+        self.pipe, self.stamp = load_predictor(self.folder, self.log), folder_stamp(self.folder)
         try:  # one molecule through every step, so the first request finds the encoder loaded
             self.pipe.score_graph(self.pipe.molecule_graph(["CCO"]))
         except UserError:

@@ -50,3 +50,16 @@ def train_full(cfg: Config, out: str | Path, progress: bool = True, hold_out: tu
     }
     pipe.save(out, info)
     return {"out": str(out), **info}
+
+
+def export_folder(model_dir: str | Path) -> str:
+    """`llmpredgraph export`: write the torch-free inference part into an existing model folder;
+    returns what happened, in one line."""
+    from ..pipeline.export import export_inference
+    from ..pipeline.fitted import Pipeline
+
+    pipe = Pipeline.load(model_dir)
+    reason = export_inference(pipe, model_dir)
+    if reason is not None:
+        return f"{model_dir} keeps loading through torch: {reason}"
+    return f"wrote the torch-free inference part into {model_dir}; predict, screen, ask and serve now run without torch"

@@ -1,0 +1,101 @@
+"""What an explanation holds (`Explanation`, `Evidence`) and the parts of it that need no model:
+the similarity channels of a molecule to the support drugs, a voter's evidence, the ATC-class
+share. numpy only: the torch path (`explain`) and torch-free inference (`portable`) both use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data.knowledge import targets_of
+from ..graph.similarity import tanimoto_between
+
+
+@dataclass
+class Evidence:
+    """One support drug voting for a side effect: its vote weight in the prior (the weights over all
+    voters sum to 1), its similarity to the molecule, its known class, and the channel that
+    contributed most to that similarity with each channel's own value."""
+
+    drug: str
+    known_class: int
+    similarity: float
+    weight: float
+    channel: str
+    channels: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Explanation:
+    """The scores of one (molecule, side effect) and how they split.
+
+    assoc: prior probability, correction (logit units) and final probability;
+    dsf: prior class = base (mu + b_se) + neighbour_offset + neighbour_residual, the correction
+    in class units and the final expected class; dshf: prior and final probability.
+    atc_share: (ATC class, share of its support drugs with the side effect, their number), the
+    molecule's most specific class; None without ATC codes."""
+
+    side_effect: str
+    assoc_prior: float
+    assoc_correction: float
+    assoc: float
+    dsf_base: float
+    dsf_neighbour_offset: float
+    dsf_neighbour_residual: float
+    dsf_prior: float
+    dsf_correction: float
+    dsf: float
+    dshf_prior: float | None
+    dshf: float
+    evidence: list[Evidence]
+    atc_share: tuple[str, float, int] | None
+
+
+def evidence(sup, sim_row: np.ndarray, j: int, s: int, weight: float, know: dict) -> Evidence:
+    """Support drug j's vote for side effect s; sim_row: the molecule's similarity to every support
+    drug (the similarity the model links by); know: `similarity_channels`."""
+    channels = {c: float(v[j]) for c, v in know["values"].items() if know["has"][c][j]}
+    weighted = {c: know["weights"].get(c, 0.0) * v for c, v in channels.items()}
+    main = max(weighted, key=weighted.get) if weighted else "structure"
+    sim = float(sim_row[j])
+    return Evidence(sup.drug_names[j], int(sup.R[j, s]), sim, float(weight), main, channels)
+
+
+def similarity_channels(g, sup, fingerprints: np.ndarray | None, atc: list[str], proteins: list[str], i: int) -> dict:
+    """Molecule i's similarity to every support drug per channel (structure: Tanimoto of row i of
+    `fingerprints`; atc and target: Jaccard of its `atc` / `proteins`, where both have the channel),
+    and the channel weights of the model's similarity (g: the model's graph settings)."""
+    n = sup.n_drugs
+    values, has = {}, {}
+    if fingerprints is not None:
+        values["structure"] = tanimoto_between(fingerprints[i : i + 1], sup.fingerprints)[0]
+        has["structure"] = np.ones(n, dtype=bool)
+    if sup.knowledge is not None:
+        own_targets = targets_of("|".join(proteins))
+        for name, own, others in (
+            ("atc", atc, sup.knowledge.atc),
+            ("target", own_targets, sup.knowledge.targets),
+        ):
+            values[name] = np.array([_jaccard(own, o) for o in others], dtype=np.float32)
+            has[name] = np.array([bool(o) and bool(own) for o in others])
+    weights = g.knn_weights.model_dump() if g.knn_similarity == "combined" else {"structure": 1.0}
+    return {"values": values, "has": has, "weights": weights}
+
+
+def _jaccard(a: list[str], b: list[str]) -> float:
+    a, b = set(a), set(b)
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def atc_share(sup, atc: list[str]) -> tuple[str, np.ndarray, int] | None:
+    """(the molecule's most specific ATC class, per side effect the share of support drugs in that
+    class that have it [n_se], their number); None without ATC or without such support drugs."""
+    if not atc or sup.knowledge is None:
+        return None
+    for cls in sorted(atc, key=len, reverse=True):
+        members = np.array([cls in a for a in sup.knowledge.atc])
+        members &= (sup.R > 0).any(1)  # drugs with labels (support rows)
+        if members.any():
+            return cls, (sup.R[members] > 0).mean(0), int(members.sum())
+    return None
