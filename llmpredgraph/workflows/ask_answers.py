@@ -17,10 +17,15 @@ EVIDENCE = 3  # evidence drugs per answer row
 
 
 def answer(question: str, model_dir: str, warm_dir: str | None = None, top: int = 10) -> Answer:
-    kind, drug_phrase, se_phrase = parse(question)
     kn = Knowledge(load_predictor(model_dir), load_predictor(warm_dir) if warm_dir else None)
     if kn.warm is not None and kn.warm.cfg.protocol.holds_out_drugs:
         raise UserError(f"{warm_dir} is a cold model", "pass a warm completion model as --warm-model")
+    return answer_from(kn, question, top)
+
+
+def answer_from(kn: Knowledge, question: str, top: int = 10) -> Answer:
+    """`answer` with the models and names already loaded (`serve` keeps one `Knowledge`)."""
+    kind, drug_phrase, se_phrase = parse(question)
     if kind == "which_drugs":
         return _which_drugs(question, kn, *kn.side_effect(se_phrase), top)
     drug = kn.drug(drug_phrase)

@@ -1,118 +1,82 @@
-"""`llmpredgraph serve`: one model folder kept loaded; `predict --model` on the same folder sends its
-request here instead of importing torch and loading the model itself (about 0.3 s instead of 6-10 s).
+"""`llmpredgraph serve`: one model folder kept loaded behind an HTTP API and a page (FastAPI on
+uvicorn, `web_app`). `predict --model` on the same folder finds it through a discovery file and
+posts its request there instead of loading the model itself; the output is the same.
 
-Requests are served one at a time, each in the client's working directory and data folder, by the
-same `predict_command` that runs in process, so the output is the same. The server reloads the
-model when its folder changes and stops after `idle_minutes` without a request.
+The server reloads the model when its folder changes and stops after `idle_minutes` without a
+request (or on Ctrl-C), removing its discovery file.
 """
 
 from __future__ import annotations
 
 import os
-import socket
+import secrets
 import threading
 import time
-import traceback
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UserError
-from ..pipeline.loading import load_predictor
-from ..serving import connect, receive, send, socket_path
-from .predict import predict_command
+from ..serving import discovery_path, running_server, write_discovery
+from .web_service import Limits, ModelService
 
 
-def folder_stamp(folder: Path) -> tuple:
-    """What changes when the model folder is rewritten (train replaces it atomically)."""
-    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
+class Server:
+    """A running (or ready to run) server of one model folder; `run()` blocks, `stop()` ends it
+    from another thread, `url` is known once `started` is set."""
 
+    def __init__(
+        self,
+        model_dir: str | os.PathLike,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        limits: Limits | None = None,
+        log: Callable[[str], None] = print,
+    ):
+        import uvicorn
 
-class ModelServer:
-    def __init__(self, model_dir: str | os.PathLike, log: Callable[[str], None] = print):
+        from .web_app import create_app
+
         self.folder = Path(model_dir).resolve()
-        self.log = log
-        self.stopped = threading.Event()  # set it to stop serving (from another thread)
-        self._load()
+        found = running_server(self.folder)
+        if found is not None:
+            raise UserError(f"a server for {self.folder} already runs at {found['url']}", "use it, or stop it first")
+        self.log, self.host = log, host
+        self.token = secrets.token_urlsafe(24)
+        self.service = ModelService(self.folder, limits, log)
+        app = create_app(self.service, self.token)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, timeout_keep_alive=5)
+        self._server = uvicorn.Server(config)
+        self.started = threading.Event()
+        self.url: str | None = None
 
-    def _load(self) -> None:
-        self.pipe, self.stamp = load_predictor(self.folder, self.log), folder_stamp(self.folder)
-        try:  # one molecule through every step, so the first request finds the encoder loaded
-            self.pipe.score_graph(self.pipe.molecule_graph(["CCO"]))
-        except UserError:
-            pass  # a model that cannot score new molecules (warm) still serves --drugs all
-
-    def handle(self, request: dict) -> dict:
-        """One request -> {"text", "notes"} or {"problem", "fix"}."""
-        if request.get("model") != str(self.folder):
-            return {"problem": f"this server serves {self.folder}, not {request.get('model')}", "fix": None}
+    def run(self, idle_minutes: float = 60.0) -> None:
+        watcher = threading.Thread(target=self._watch, args=(idle_minutes,), daemon=True)
+        watcher.start()
         try:
-            if folder_stamp(self.folder) != self.stamp:
-                self.log(f"{self.folder} changed: reloading")
-                self._load()
-            with _client_context(request["cwd"], request["data_dir"]):
-                text, notes = predict_command(str(self.folder), **request["args"], loaded=self.pipe)
-            return {"text": text, "notes": notes}
-        except UserError as exc:
-            return {"problem": exc.problem, "fix": exc.fix}
-        except Exception as exc:  # a bug must not stop the server: the client shows it, the log keeps it
-            self.log(traceback.format_exc())
-            return {
-                "problem": f"the server failed on this request ({type(exc).__name__}: {exc})",
-                "fix": "run predict with --no-server to see it in process, and report it",
-            }
-
-    def serve(self, idle_minutes: float = 60.0) -> None:
-        """Accept requests until idle for `idle_minutes` (or interrupted); removes its socket on exit."""
-        path = socket_path(self.folder)
-        running = connect(self.folder)
-        if running is not None:
-            running.close()
-            raise UserError(f"a server for {self.folder} already runs ({path})", "use it, or stop it first")
-        path.unlink(missing_ok=True)  # a stale socket from a killed server
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.bind(str(path))
-            os.chmod(path, 0o600)  # this user's requests only
-            sock.listen(8)
-            sock.settimeout(1.0)  # wakes every second to see whether to stop
-            self.log(f"serving {self.folder} on {path}; `predict --model` on this folder uses it")
-            last = time.monotonic()
-            while not self.stopped.is_set():
-                try:
-                    conn, _ = sock.accept()
-                except TimeoutError:
-                    if time.monotonic() - last > idle_minutes * 60:
-                        self.log(f"no request for {idle_minutes:g} minutes: stopping")
-                        return
-                    continue
-                last = time.monotonic()
-                with conn:
-                    conn.settimeout(None)
-                    request = receive(conn)
-                    if request is None:
-                        continue
-                    start = time.perf_counter()
-                    reply = self.handle(request)
-                    what = "error: " + reply["problem"] if "problem" in reply else "ok"
-                    self.log(f"predict {what} ({time.perf_counter() - start:.2f} s)")  # logged before the reply
-                    send(conn, reply)
+            self._server.run()
         finally:
-            sock.close()
-            path.unlink(missing_ok=True)
+            path = discovery_path(self.folder)
+            if self.url and path.is_file() and self.token in path.read_text():
+                path.unlink()  # ours (a newer server of the folder may have replaced it)
+            self.started.clear()
 
+    def stop(self) -> None:
+        self._server.should_exit = True
 
-@contextmanager
-def _client_context(cwd: str, data_dir: str):
-    """Run a request as if in the client's process: its working directory and data folder."""
-    old_cwd, old_data = os.getcwd(), os.environ.get("LLMPREDGRAPH_DATA_DIR")
-    os.chdir(cwd)
-    os.environ["LLMPREDGRAPH_DATA_DIR"] = data_dir
-    try:
-        yield
-    finally:
-        os.chdir(old_cwd)
-        if old_data is None:
-            os.environ.pop("LLMPREDGRAPH_DATA_DIR", None)
-        else:
-            os.environ["LLMPREDGRAPH_DATA_DIR"] = old_data
+    def _watch(self, idle_minutes: float) -> None:
+        """Announce the server once it listens, then stop it after idle_minutes without a request."""
+        while not self._server.started:
+            if self._server.should_exit:
+                return
+            time.sleep(0.05)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://{self.host}:{port}"
+        write_discovery(self.folder, self.url, self.token)
+        self.log(f"serving {self.folder} at {self.url} (page /, API /docs); `predict --model` on this folder uses it")
+        self.started.set()
+        while not self._server.should_exit:
+            if time.monotonic() - self.service.last_request > idle_minutes * 60:
+                self.log(f"no request for {idle_minutes:g} minutes: stopping")
+                self.stop()
+                return
+            time.sleep(0.5)
