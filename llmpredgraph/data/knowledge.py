@@ -6,6 +6,7 @@ CC BY-NC 4.0; the WHO ATC index (atcd project) CC BY-NC-SA 4.0.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -39,6 +40,13 @@ def protein_table(path: str | Path, ids: list[str] | None = None) -> dict[str, l
     for db, entry in zip(t["drugbank_id"], t["category"] + ":" + t["uniprot_id"]):
         out.setdefault(db, set()).add(entry)
     return {db: sorted(v) for db, v in out.items()}
+
+
+@lru_cache(maxsize=4)
+def cached_protein_table(path: str, mtime_ns: int) -> dict[str, list[str]]:
+    """`protein_table` of every drug, read once per process and file version (`predict` and `serve`
+    look new molecules up in it per request)."""
+    return protein_table(path)
 
 
 def targets_of(proteins: str) -> list[str]:

@@ -70,22 +70,34 @@ def stable_top(S: np.ndarray, k: int) -> np.ndarray:
 
 @dataclass
 class Channel:
-    """S: [n, n] similarity in [0, 1]; has: [n] whether the drug has this channel at all."""
+    """S: [n, n] similarity in [0, 1]; has: [n] whether the drug has this channel at all. A block of
+    rows against other columns (new molecules against the support drugs): S [m, n], has [m] for the
+    rows and has_cols [n] for the columns."""
 
     S: np.ndarray
     has: np.ndarray
+    has_cols: np.ndarray | None = None
 
 
-def set_jaccard(sets: list[list[str]]) -> Channel:
-    """Jaccard similarity of per-drug item sets ([n] lists) -> Channel ([n, n]; 0 where a set is empty)."""
-    vocab = {item: j for j, item in enumerate(sorted({x for s in sets for x in s}))}
+def _incidence(sets: list[list[str]], vocab: dict[str, int]):
     rows = [i for i, s in enumerate(sets) for _ in set(s)]
     cols = [vocab[x] for s in sets for x in set(s)]
-    M = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(sets), max(len(vocab), 1)))
-    inter = (M @ M.T).toarray()
-    cnt = np.asarray(M.sum(1)).ravel()
-    union = cnt[:, None] + cnt[None, :] - inter
-    return Channel((inter / np.maximum(union, 1e-12)).astype(np.float32), cnt > 0)
+    return sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(sets), max(len(vocab), 1)))
+
+
+def set_jaccard(sets: list[list[str]], cols: list[list[str]] | None = None) -> Channel:
+    """Jaccard similarity of per-drug item sets ([n] lists) -> Channel ([n, n]; 0 where a set is
+    empty); with cols ([k] lists), the block of `sets` against them ([n, k]; the same values as the
+    rows and columns of the stacked sets' matrix: the counts are exact)."""
+    other = sets if cols is None else cols
+    vocab = {item: j for j, item in enumerate(sorted({x for s in (*sets, *other) for x in s}))}
+    M = _incidence(sets, vocab)
+    N = M if cols is None else _incidence(other, vocab)
+    inter = (M @ N.T).toarray()
+    cnt, cnt_cols = np.asarray(M.sum(1)).ravel(), np.asarray(N.sum(1)).ravel()
+    union = cnt[:, None] + cnt_cols[None, :] - inter
+    S = (inter / np.maximum(union, 1e-12)).astype(np.float32)
+    return Channel(S, cnt > 0, None if cols is None else cnt_cols > 0)
 
 
 def knowledge_channels(atc: list[list[str]], targets: list[list[str]]) -> dict[str, Channel]:
@@ -108,7 +120,8 @@ def combine(channels: dict[str, Channel], weights: dict[str, float]) -> np.ndarr
         w = float(weights.get(name, 0.0))
         if w <= 0:
             continue
-        m = (ch.has[:, None] & ch.has[None, :]).astype(np.float32) * w
+        cols = ch.has if ch.has_cols is None else ch.has_cols
+        m = (ch.has[:, None] & cols[None, :]).astype(np.float32) * w
         num = num + m * ch.S
         den = den + m
     if isinstance(den, float):

@@ -9,7 +9,7 @@ import numpy as np
 from ..data.knowledge import atc_classes, targets_of
 from ..errors import UserError
 from ..graph.knowledge_edges import KnowledgeGraph
-from ..graph.similarity import Channel, combine, drug_similarity, knowledge_channels
+from ..graph.similarity import Channel, combine, drug_similarity, knowledge_channels, set_jaccard
 
 
 @dataclass
@@ -20,6 +20,7 @@ class DrugKnowledge:
     atc: list[list[str]]
     proteins: list[list[str]]
     _channels: dict[str, Channel] = field(default_factory=dict, repr=False)
+    _targets: list[list[str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_benchmark(cls, bench) -> DrugKnowledge | None:
@@ -48,6 +49,21 @@ class DrugKnowledge:
         if not self._channels:
             self._channels = knowledge_channels(self.atc, self.targets)  # label-free, computed once
         channels = dict(self._channels, structure=Channel(tanimoto, np.ones(len(tanimoto), dtype=bool)))
+        return combine(channels, weights)
+
+    def similarity_rows(
+        self, tanimoto_rows: np.ndarray, weights: dict[str, float], atc: list[list[str]], proteins: list[list[str]]
+    ) -> np.ndarray:
+        """[m, n] the `similarity` of m new drugs (their ATC classes and 'category:uniprot' entries,
+        Tanimoto rows [m, n]) to these n drugs: the new rows of the stacked matrix, computed alone."""
+        targets = [targets_of("|".join(ps)) for ps in proteins]
+        if self._targets is None:
+            self._targets = self.targets  # label-free, read once
+        channels = {  # the order of `similarity`'s channels: the weighted sums add up in the same order
+            "atc": set_jaccard(atc, self.atc),
+            "target": set_jaccard(targets, self._targets),
+            "structure": Channel(tanimoto_rows, np.ones(len(tanimoto_rows), bool), np.ones(len(self.atc), bool)),
+        }
         return combine(channels, weights)
 
     def dump(self) -> dict:

@@ -12,17 +12,15 @@ from .portable import FORMAT, SPEC, PortableModel
 
 def load_predictor(folder: str | Path, note: Callable[[str], None] | None = None):
     """The fastest loader a model folder allows: `PortableModel` (no torch) when `train` exported it,
-    else the torch `Pipeline` (older folders, and models torch-free inference cannot run: `note` says
-    why, in one line)."""
+    else the torch `Pipeline`: for a folder saved before the export (`note` gets one line saying so
+    and how to add it) and, silently, for a model torch-free inference does not cover (its spec
+    says why)."""
     folder = Path(folder)
-    if (folder / SPEC).is_file():
-        spec = json.loads((folder / SPEC).read_text())
-        if spec.get("format") == FORMAT and spec.get("portable"):
-            return PortableModel.load(folder)
-        why = spec.get("reason") or f"export format {spec.get('format')} (this is {FORMAT})"
-    else:
-        why = "it was saved before torch-free inference"
-    if note is not None:
+    spec = json.loads((folder / SPEC).read_text()) if (folder / SPEC).is_file() else {}
+    if spec.get("format") == FORMAT and spec.get("portable"):
+        return PortableModel.load(folder)
+    if note is not None and not (spec.get("format") == FORMAT and spec.get("reason")):
+        why = f"export format {spec['format']}, this is {FORMAT}" if spec else "saved before torch-free inference"
         note(f"{folder}: loading through torch ({why}); `llmpredgraph export --model {folder}` adds the export")
     from .fitted import Pipeline
 

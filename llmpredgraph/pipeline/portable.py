@@ -43,7 +43,7 @@ from ..frequency import (
     to_unit,
     uncentre,
 )
-from ..graph.similarity import stable_top, tanimoto_between, tanimoto_matrix, top_k_rows
+from ..graph.similarity import stable_top, tanimoto_between, top_k_rows
 from ..stages import Stages
 from .explanation import Explanation, atc_share, similarity_channels
 from .knowledge import DrugKnowledge, similarity_of
@@ -63,7 +63,6 @@ class PortableModel:
         self.folder: Path | None = None
         self.stages = Stages()
         self._encoder = None
-        self._support_tanimoto: np.ndarray | None = None
         self._index = None  # FAISS support index ('faiss' neighbours), built on first use
         R = support.R
         self._known = (R > 0).astype(np.float32)
@@ -160,7 +159,7 @@ class PortableModel:
         with self.stages("encode"):
             x_new = self._tower(self.drug_encoder().encode(canon))
         with self.stages("neighbours"):
-            sup, g, n = self.support, self.cfg.graph, self.support.n_drugs
+            g, n = self.cfg.graph, self.support.n_drugs
             fp_new = None
             if g.knn_similarity != "embedding":
                 from ..encoders.fixed import MorganEncoder
@@ -168,15 +167,12 @@ class PortableModel:
                 d = self.cfg.encoders.drug
                 fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
             atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
-            x_all = np.concatenate([self._x_support, x_new]).astype(np.float32)
-            know = sup.knowledge.extend(atc, proteins) if sup.knowledge else None
-            T = None if fp_new is None else self._molecule_tanimoto(fp_new)
             if neighbours == "faiss":
                 if knowledge is not None:
                     raise UserError("FAISS neighbours compare on structure only", "use neighbours='exact'")
                 S_rows = self._indexed_rows(x_new, fp_new)
             else:
-                S_rows = similarity_of(g, x_all, T, know)[n:, :n]
+                S_rows = self._similarity_rows(x_new, fp_new, atc, proteins)
             nbr = nbr_sim = None
             if self.spec["knn"]:  # the kNN edges' selection (`edges.knn_edges` over support and query rows)
                 nbr, nbr_sim = top_k_rows(S_rows, min(g.drug_knn.k, n - 1))
@@ -230,15 +226,23 @@ class PortableModel:
         S[np.arange(m)[:, None], idx] = sim
         return S
 
-    def _molecule_tanimoto(self, fp_new: np.ndarray) -> np.ndarray:
-        """[n + m, n + m] Tanimoto of the support drugs and the new fingerprints (support block once)."""
-        if self._support_tanimoto is None:
-            self._support_tanimoto = tanimoto_matrix(self.support.fingerprints)
-        n, m = self.support.n_drugs, len(fp_new)
-        rows = tanimoto_between(fp_new, np.concatenate([self.support.fingerprints, fp_new]))
-        T = np.empty((n + m, n + m), dtype=np.float32)
-        T[:n, :n], T[n:], T[:n, n:] = self._support_tanimoto, rows, rows[:, :n].T
-        return T
+    def _similarity_rows(self, x_new: np.ndarray, fp_new: np.ndarray | None, atc, proteins) -> np.ndarray:
+        """[m, n] the new rows of `similarity_of` over the support drugs and the molecules, computed
+        alone (Tanimoto and Jaccard from exact counts: the same values as the whole matrix's rows)."""
+        g, sup = self.cfg.graph, self.support
+        T = tanimoto_between(fp_new, sup.fingerprints) if fp_new is not None else None
+        if g.knn_similarity == "combined":
+            weights = g.knn_weights.model_dump()
+            if all(not w for c, w in weights.items() if c != "structure"):
+                return T
+            if sup.knowledge is None:
+                return similarity_of(g, None, T, None)  # its one-line error
+            return sup.knowledge.similarity_rows(T, weights, atc, proteins)
+        if g.knn_similarity == "fingerprint":
+            return T
+        unit = lambda x: x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)  # noqa: E731
+        cos = (unit(x_new) @ unit(self._x_support).T).astype(np.float32)
+        return cos if g.knn_similarity == "embedding" else (cos + T) / 2
 
     def _node_vectors(self, qg: QueryGraph) -> np.ndarray:
         """[m, hidden] the molecules' vectors after message passing (see the module docstring)."""

@@ -107,7 +107,7 @@ def attach_drugbank(mols: list[Molecule], folder: str | Path) -> list[Molecule]:
     from rdkit import Chem
 
     from ..data.drugbank import cached_drugbank
-    from ..data.knowledge import protein_table, targets_of
+    from ..data.knowledge import cached_protein_table, targets_of
     from ..data.structures import standardise
 
     todo = [m for m in mols if not m.source]
@@ -117,7 +117,8 @@ def attach_drugbank(mols: list[Molecule], folder: str | Path) -> list[Molecule]:
     std = [standardise(m.smiles) for m in todo]
     heavy = [Chem.MolFromSmiles(m.smiles).GetNumHeavyAtoms() for m in todo]
     hits = db.match([m.name for m in todo], [""] * len(todo), [s.inchikey if s else "" for s in std], heavy)
-    prot = protein_table(folder / "proteins.tsv", [i for i in hits["drugbank_id"] if i])
+    path = folder / "proteins.tsv"
+    prot = cached_protein_table(str(path), path.stat().st_mtime_ns)
     for m, (db_id, how) in zip(todo, zip(hits["drugbank_id"], hits["match"])):
         if db_id:
             entry = db.drugs.loc[db_id]
