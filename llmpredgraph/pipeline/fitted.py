@@ -17,7 +17,7 @@ import yaml
 
 from .. import __version__
 from ..atomic import atomic_path
-from ..config import Config, from_dict
+from ..config import Config
 from ..errors import UserError
 from ..graph.build import GraphBuilder
 from ..graph.decoder import drug_means
@@ -27,7 +27,7 @@ from ..stages import Stages
 from .features import NodeFeatures
 from .knowledge import DrugKnowledge, similarity_of
 from .molecules import decode_rows, molecule_graph
-from .portable import HEADS
+from .portable import HEADS, read_model_folder
 from .support import SupportData
 from .tower import DrugTower
 from .training import Sampler, Validator, choose_correction, fit_model
@@ -362,27 +362,8 @@ class Pipeline:
                 f"{folder} is not a model folder (missing {', '.join(missing)})",
                 "create one with `llmpredgraph train --out DIR`",
             )
-        meta = yaml.safe_load((folder / "meta.yaml").read_text()) or {}
-        if str(meta.get("version", "0")).split(".")[0] != __version__.split(".")[0]:
-            raise UserError(
-                f"model folder {folder} comes from llmpredgraph {meta.get('version')} (this is {__version__})",
-                "retrain it with `llmpredgraph train`",
-            )
-        cfg = from_dict(yaml.safe_load((folder / "config.yaml").read_text()), str(folder / "config.yaml"))
+        meta, cfg, arrays, support = read_model_folder(folder)
         model, _ = LinkModel.load(folder / "model.pt")
-        arrays = np.load(folder / "support.npz")
-        names = json.loads((folder / "names.json").read_text())
-        support = SupportData(
-            arrays["R"],
-            arrays["hierarchy"].astype(np.int64),
-            arrays["fingerprints"].astype(np.float32),
-            names["drugs"],
-            names["smiles"],
-            names["side_effects"],
-            DrugKnowledge(**names["knowledge"]) if "knowledge" in names else None,
-            names.get("side_effect_soc"),  # absent from folders saved before reports
-            names.get("label_frequencies"),  # absent from folders saved before SIDER labels
-        )
         x_drug = arrays["x_drug"]
         S = similarity_of(cfg.graph, x_drug, _tanimoto(cfg.graph, support.fingerprints), support.knowledge)
         features = NodeFeatures(

@@ -55,6 +55,41 @@ ARRAYS, SPEC = "inference.npz", "inference.json"
 FORMAT = 1  # bump when the arrays or their meaning change
 
 
+FILES = ("config.yaml", "meta.yaml", "support.npz", "names.json")  # what both loaders read
+
+
+def read_model_folder(folder: Path) -> tuple[dict, Config, dict, SupportData]:
+    """(meta, config, the support arrays, `SupportData`) of a model folder, checked: what the torch
+    `Pipeline.load` and `PortableModel.load` share (no processed benchmark needed)."""
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        raise UserError(
+            f"{folder} is not a model folder (missing {', '.join(missing)})",
+            "create one with `llmpredgraph train --out DIR`",
+        )
+    meta = yaml.safe_load((folder / "meta.yaml").read_text()) or {}
+    if str(meta.get("version", "0")).split(".")[0] != __version__.split(".")[0]:
+        raise UserError(
+            f"model folder {folder} comes from llmpredgraph {meta.get('version')} (this is {__version__})",
+            "retrain it with `llmpredgraph train`",
+        )
+    cfg = from_dict(yaml.safe_load((folder / "config.yaml").read_text()), str(folder / "config.yaml"))
+    arrays = dict(np.load(folder / "support.npz"))
+    names = json.loads((folder / "names.json").read_text())
+    support = SupportData(
+        arrays["R"],
+        arrays["hierarchy"].astype(np.int64),
+        arrays["fingerprints"].astype(np.float32),
+        names["drugs"],
+        names["smiles"],
+        names["side_effects"],
+        DrugKnowledge(**names["knowledge"]) if "knowledge" in names else None,
+        names.get("side_effect_soc"),  # absent from folders saved before reports
+        names.get("label_frequencies"),  # absent from folders saved before SIDER labels
+    )
+    return meta, cfg, arrays, support
+
+
 class PortableModel:
     """A cold (or warm) model folder's inference without torch; see the module docstring."""
 
@@ -72,29 +107,10 @@ class PortableModel:
     @classmethod
     def load(cls, folder: str | Path) -> PortableModel:
         folder = Path(folder)
-        meta = yaml.safe_load((folder / "meta.yaml").read_text()) or {}
-        if str(meta.get("version", "0")).split(".")[0] != __version__.split(".")[0]:
-            raise UserError(
-                f"model folder {folder} comes from llmpredgraph {meta.get('version')} (this is {__version__})",
-                "retrain it with `llmpredgraph train`",
-            )
-        cfg = from_dict(yaml.safe_load((folder / "config.yaml").read_text()), str(folder / "config.yaml"))
+        meta, cfg, sup, support = read_model_folder(folder)
         spec = json.loads((folder / SPEC).read_text())
         with np.load(folder / ARRAYS) as z:
             arrays = {k: z[k] for k in z.files}
-        sup = np.load(folder / "support.npz")
-        names = json.loads((folder / "names.json").read_text())
-        support = SupportData(
-            sup["R"],
-            sup["hierarchy"].astype(np.int64),
-            sup["fingerprints"].astype(np.float32),
-            names["drugs"],
-            names["smiles"],
-            names["side_effects"],
-            DrugKnowledge(**names["knowledge"]) if "knowledge" in names else None,
-            names.get("side_effect_soc"),
-            names.get("label_frequencies"),
-        )
         pipe = cls(cfg, support, spec, arrays, meta)
         pipe.folder = folder
         pipe._x_support = sup["x_drug"]
@@ -331,7 +347,7 @@ class PortableModel:
             nb_off, res = L @ bd, (L @ E) / (L @ self._kc + P["resid_shrink"])
         return mu + bs[None, :] + nb_off[:, None] + res, nb_off, res
 
-    def _decode(self, qg: QueryGraph, block: int = 64) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def _decode(self, qg: QueryGraph) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """({'dsf' class, 'dshf' logit, 'assoc' logit} each [m, n_se], the pair features) of every
         (molecule, side effect): `EdgeDecoder.learned_rows` then `combine`."""
         a, spec = self.a, self.spec
@@ -345,10 +361,12 @@ class PortableModel:
             se_part = h_se @ Ws.T  # [n_se, hidden], once per call
             cols = [pair[c] for c in spec["pair_columns"]]
             P = np.stack(cols, axis=2) if cols else None  # [m, n_se, pair_dim]
-            z = np.empty((len(h), len(h_se), 3), dtype=np.float32)
+            s = len(h_se)
+            z = np.empty((len(h), s, 3), dtype=np.float32)
+            block = max(1, 8192 // s)  # molecules per block: ~8k pairs stay in cache, as the torch path
             for i in range(0, len(h), block):
                 hd = h[i : i + block]
-                pre = np.matmul(h_se[None], (Wx[None] * hd[:, None, :]).transpose(0, 2, 1))  # [b, n_se, hidden]
+                pre = ((hd[:, None, :] * h_se[None]).reshape(-1, nd) @ Wx.T).reshape(len(hd), s, -1)  # one GEMM
                 pre += (hd @ Wd.T + a["dec_b1"])[:, None, :] + se_part[None]
                 if P is not None:
                     pre += P[i : i + block] @ Wp.T
