@@ -80,12 +80,24 @@ for args in (
 ):
     r = CliRunner().invoke(main, args)
     out.append([r.exit_code, r.output[-300:]])
+import threading, urllib.request
+from llmpredgraph.workflows.serve import Server
+srv = Server(sys.argv[1], port=0, log=lambda line: None)
+thread = threading.Thread(target=srv.run, daemon=True)
+thread.start()
+srv.started.wait(30)
+body, head = b'{"smiles": ["CCO"]}', {"Content-Type": "application/json"}
+req = urllib.request.Request(srv.url + "/predict", data=body, headers=head)
+with urllib.request.urlopen(req, timeout=60) as r:
+    out.append([0 if r.status == 200 else r.status, ""])
+srv.stop()
+thread.join(10)
 heavy = [m for m in ("torch", "torch_geometric", "transformers", "sentence_transformers") if m in sys.modules]
 print(json.dumps({"results": out, "heavy": heavy}))
 """
 
 
-def test_predict_ask_and_screen_import_no_torch(model_dir, tmp_path):
+def test_predict_ask_screen_and_serve_import_no_torch(model_dir, tmp_path):
     lib = tmp_path / "lib.smi"
     lib.write_text("CC(C)Cc1ccc(cc1)C(C)C(=O)O ibuprofen\nc1ccccc1O phenol\nC1CC bad\n")
     proc = subprocess.run(
@@ -95,7 +107,7 @@ def test_predict_ask_and_screen_import_no_torch(model_dir, tmp_path):
         check=True,
     )
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert [code for code, _ in report["results"]] == [0, 0, 0], report["results"]
+    assert [code for code, _ in report["results"]] == [0, 0, 0, 0], report["results"]
     assert report["heavy"] == []
 
 

@@ -347,7 +347,7 @@ class PortableModel:
             nb_off, res = L @ bd, (L @ E) / (L @ self._kc + P["resid_shrink"])
         return mu + bs[None, :] + nb_off[:, None] + res, nb_off, res
 
-    def _decode(self, qg: QueryGraph) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def _decode(self, qg: QueryGraph, block_pairs: int = 8192) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """({'dsf' class, 'dshf' logit, 'assoc' logit} each [m, n_se], the pair features) of every
         (molecule, side effect): `EdgeDecoder.learned_rows` then `combine`."""
         a, spec = self.a, self.spec
@@ -363,7 +363,7 @@ class PortableModel:
             P = np.stack(cols, axis=2) if cols else None  # [m, n_se, pair_dim]
             s = len(h_se)
             z = np.empty((len(h), s, 3), dtype=np.float32)
-            block = max(1, 8192 // s)  # molecules per block: ~8k pairs stay in cache, as the torch path
+            block = max(1, block_pairs // s)  # molecules per block (pairs per block: block_pairs)
             for i in range(0, len(h), block):
                 hd = h[i : i + block]
                 pre = ((hd[:, None, :] * h_se[None]).reshape(-1, nd) @ Wx.T).reshape(len(hd), s, -1)  # one GEMM
