@@ -14,9 +14,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..frequency import uncentre, unscale_offset
 from ..graph.decoder import drug_means
-from .explanation import Evidence, Explanation, atc_share, evidence, similarity_channels
+from .explanation import Evidence, Explanation, atc_share, explanation_of, similarity_channels
 from .molecules import MoleculeGraph
 
 __all__ = ["Evidence", "Explanation", "explain_molecules"]
@@ -49,38 +48,21 @@ def _explain_row(pipe, mg: MoleculeGraph, data, h: dict, i: int, se_idx) -> list
     w = L[0, :n].cpu().numpy() if L is not None else np.zeros(n)  # new molecules never vote
     know = similarity_channels(pipe.cfg.graph, sup, mg.fingerprints, mg.atc[i], mg.proteins[i], i)
     share = atc_share(sup, mg.atc[i])
-    result = []
-    for s in (int(x) for x in se_idx):
-        p_assoc = _at(pair, "assoc_prior", s)
-        logit_p = float(torch.logit(torch.tensor(p_assoc).clamp(1e-3, 1 - 1e-3))) if p_assoc == p_assoc else 0.0
-        dsf_prior = float(uncentre(_at(pair, "dsf_prior", s)))
-        off = float(unscale_offset(cols["neighbour_offset"][s])) if "neighbour_offset" in cols else 0.0
-        res = float(unscale_offset(cols["neighbour_residual"][s])) if "neighbour_residual" in cols else 0.0
-        dsf = float(out["dsf"][s])
-        voters = np.flatnonzero((w > 0) & (sup.R[:, s] > 0))
-        voters = voters[np.argsort(-w[voters], kind="stable")]
-        result.append(
-            Explanation(
-                sup.se_names[s],
-                p_assoc,
-                float(out["assoc"][s]) - logit_p,
-                float(torch.sigmoid(out["assoc"][s])),
-                dsf_prior - off - res,
-                off,
-                res,
-                dsf_prior,
-                dsf - dsf_prior,
-                dsf,
-                _at(pair, "dshf_prior", s),
-                float(torch.sigmoid(out["dshf"][s])),
-                [evidence(sup, mg.S[mg.n_support + i], j, s, w[j], know) for j in voters],
-                None if share is None else (share[0], float(share[1][s]), share[2]),
-            )
+    priors = {p: getattr(pair, p, None) for p in ("assoc_prior", "dsf_prior", "dshf_prior")} if pair is not None else {}
+    named = {k: v for k, v in {**cols, **priors}.items() if v is not None}
+    sim_row = mg.S[mg.n_support + i]
+    return [
+        explanation_of(
+            sup,
+            s,
+            {k: float(v[s]) for k, v in named.items()},
+            float(out["assoc"][s]),
+            float(out["dshf"][s]),
+            float(out["dsf"][s]),
+            w,
+            sim_row,
+            know,
+            share,
         )
-    return result
-
-
-def _at(pair, prior: str, s: int) -> float:
-    """The named prior of side effect s, NaN when the model has none (no propagation or no prior)."""
-    t = getattr(pair, prior, None) if pair is not None else None
-    return float(t[s]) if t is not None else float("nan")
+        for s in (int(x) for x in se_idx)
+    ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data.knowledge import targets_of
+from ..frequency import uncentre, unscale_offset
 from ..graph.similarity import tanimoto_between
 
 
@@ -50,6 +51,40 @@ class Explanation:
     dshf: float
     evidence: list[Evidence]
     atc_share: tuple[str, float, int] | None
+
+
+def explanation_of(
+    sup, s: int, pair: dict[str, float], assoc_logit: float, dshf_logit: float, dsf: float, w, sim_row, know, share
+) -> Explanation:
+    """Side effect s's `Explanation` from one molecule's numbers, whichever path computed them:
+    pair: its named pair features and priors (absent ones NaN or missing); the decoder's final
+    association and DSHF logits and DSF class; w [n]: the prior votes; sim_row [n]: its similarity
+    to the support drugs; know: `similarity_channels`; share: `atc_share`."""
+    nan = float("nan")
+    p_assoc = pair.get("assoc_prior", nan)
+    p = min(max(p_assoc, 1e-3), 1 - 1e-3)  # the clamp the decoder's logit(prior) uses
+    logit_p = float(np.log(p / (1 - p))) if p_assoc == p_assoc else 0.0  # NaN: no association prior
+    dsf_prior = float(uncentre(pair.get("dsf_prior", nan)))
+    off = float(unscale_offset(pair.get("neighbour_offset", 0.0)))
+    res = float(unscale_offset(pair.get("neighbour_residual", 0.0)))
+    voters = np.flatnonzero((w > 0) & (sup.R[:, s] > 0))
+    voters = voters[np.argsort(-w[voters], kind="stable")]
+    return Explanation(
+        sup.se_names[s],
+        p_assoc,
+        assoc_logit - logit_p,
+        float(1 / (1 + np.exp(-assoc_logit))),
+        dsf_prior - off - res,
+        off,
+        res,
+        dsf_prior,
+        dsf - dsf_prior,
+        dsf,
+        pair.get("dshf_prior", nan),
+        float(1 / (1 + np.exp(-dshf_logit))),
+        [evidence(sup, sim_row, j, s, w[j], know) for j in voters],
+        None if share is None else (share[0], float(share[1][s]), share[2]),
+    )
 
 
 def evidence(sup, sim_row: np.ndarray, j: int, s: int, weight: float, know: dict) -> Evidence:

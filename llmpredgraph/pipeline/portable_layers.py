@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..frequency import uncentre, unscale_offset
-from .explanation import Evidence, Explanation, evidence
+from .explanation import Explanation, explanation_of
 
 
 def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -58,31 +57,7 @@ def explanation(
     sup, qg: QueryGraph, out: dict, pair: dict, i: int, s: int, w: np.ndarray, know: dict, share
 ) -> Explanation:
     """Molecule i's `Explanation` of side effect s from the decoder outputs `out` and pair features
-    `pair` (each [m, n_se]), the prior votes w [n], the similarity channels `know` and the ATC-class
-    `share`: the same numbers as `pipeline.explain._explain_row`."""
-    nan = float("nan")
-    p_assoc = float(pair["assoc_prior"][i, s]) if "assoc_prior" in pair else nan
-    logit_p = float(logit(np.clip(p_assoc, 1e-3, 1 - 1e-3))) if p_assoc == p_assoc else 0.0
-    dsf_prior = float(uncentre(pair["dsf_prior"][i, s])) if "dsf_prior" in pair else nan
-    off = float(unscale_offset(pair["neighbour_offset"][i, s])) if "neighbour_offset" in pair else 0.0
-    res = float(unscale_offset(pair["neighbour_residual"][i, s])) if "neighbour_residual" in pair else 0.0
-    dsf = float(out["dsf"][i, s])
-    voters = np.flatnonzero((w > 0) & (sup.R[:, s] > 0))
-    voters = voters[np.argsort(-w[voters], kind="stable")]
-    ev: list[Evidence] = [evidence(sup, qg.S_rows[i], j, s, w[j], know) for j in voters]
-    return Explanation(
-        sup.se_names[s],
-        p_assoc,
-        float(out["assoc"][i, s]) - logit_p,
-        float(sigmoid(out["assoc"][i, s])),
-        dsf_prior - off - res,
-        off,
-        res,
-        dsf_prior,
-        dsf - dsf_prior,
-        dsf,
-        float(pair["dshf_prior"][i, s]) if "dshf_prior" in pair else nan,
-        float(sigmoid(out["dshf"][i, s])),
-        ev,
-        None if share is None else (share[0], float(share[1][s]), share[2]),
-    )
+    `pair` (each [m, n_se]): `explanation.explanation_of`, as the torch path builds it."""
+    named = {k: float(v[i, s]) for k, v in pair.items()}
+    scores = (float(out[h][i, s]) for h in ("assoc", "dshf", "dsf"))
+    return explanation_of(sup, s, named, *scores, w, qg.S_rows[i], know, share)
