@@ -58,11 +58,34 @@ def choice_option(flag: str, choices: list[str], help: str):
     return click.option(flag, type=click.Choice(choices), default=choices[0], show_default=True, help=help)
 
 
-def executor_options(f=None, *, ray_unit: str = "each (variant, repeat, fold) is one Ray task"):
-    """--executor / --ray-address / --ray-cpus / --ray-gpus: where the work runs; ray_unit says what
-    one Ray task or worker does (used bare, or as executor_options(ray_unit=...))."""
+def _workers(ctx, param, value: str):
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise click.BadParameter(f"{value!r} is not a positive number or 'auto'; pass e.g. --workers 2")
+    return n
+
+
+def executor_options(f=None, *, ray_unit: str = "each (variant, repeat, fold) is one Ray task", workers: bool = True):
+    """--executor / --workers / --ray-address / --ray-cpus / --ray-gpus: where the work runs; ray_unit
+    says what one Ray task or worker does (used bare, or as executor_options(ray_unit=...));
+    workers=False leaves out --workers (commands that parallelise otherwise)."""
     if f is None:
-        return lambda g: executor_options(g, ray_unit=ray_unit)
+        return lambda g: executor_options(g, ray_unit=ray_unit, workers=workers)
+    if workers:
+        f = click.option(
+            "--workers",
+            default="auto",
+            show_default=True,
+            callback=_workers,
+            help="With --executor local: folds run at once, each in its own process (same results as one at "
+            "a time). auto: one per `threads` cores of the config, memory permitting (the 2-core headline: "
+            "2); 1 when the config leaves threads unset.",
+        )(f)
     f = click.option(
         "--ray-gpus", default=0.0, show_default=True, help="GPU fraction each Ray task declares (0 = CPU only)."
     )(f)
@@ -83,10 +106,10 @@ def executor_options(f=None, *, ray_unit: str = "each (variant, repeat, fold) is
     )(f)
 
 
-def build_executor(executor: str, ray_address: str | None, ray_cpus: float, ray_gpus: float):
+def build_executor(executor: str, ray_address: str | None, ray_cpus: float, ray_gpus: float, workers=1):
     from ..workflows.executor import make_executor
 
-    return make_executor(executor, ray_address, ray_cpus, ray_gpus)
+    return make_executor(executor, ray_address, ray_cpus, ray_gpus, workers)
 
 
 TRACK = choice_option(

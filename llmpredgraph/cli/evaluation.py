@@ -19,7 +19,19 @@ from .common import CONFIG, DEVICE, OVERRIDE, TRACK, build_executor, executor_op
 @executor_options
 @TRACK
 def experiment(
-    config_path, overrides, out, resume, overwrite, quiet, device, executor, ray_address, ray_cpus, ray_gpus, track
+    config_path,
+    overrides,
+    out,
+    resume,
+    overwrite,
+    quiet,
+    device,
+    executor,
+    workers,
+    ray_address,
+    ray_cpus,
+    ray_gpus,
+    track,
 ):
     """Graph model, plain MLP and baselines on identical folds.
 
@@ -43,7 +55,7 @@ def experiment(
         overwrite=overwrite,
         progress=not quiet,
         command="llmpredgraph " + " ".join(sys.argv[1:]),
-        executor=build_executor(executor, ray_address, ray_cpus, ray_gpus),
+        executor=build_executor(executor, ray_address, ray_cpus, ray_gpus, workers),
     )
     click.echo(RunFolder(folder).summary.read_text())
     click.echo(f"results in {folder}")
@@ -81,6 +93,7 @@ def ablate(
     quiet,
     device,
     executor,
+    workers,
     ray_address,
     ray_cpus,
     ray_gpus,
@@ -100,7 +113,11 @@ def ablate(
     chosen = resolve_variants(list(variants), grid)
     folder = out or f"runs/ablate-{cfg.name}"
     run_ablation(
-        cfg, chosen, folder, progress=not quiet, executor=build_executor(executor, ray_address, ray_cpus, ray_gpus)
+        cfg,
+        chosen,
+        folder,
+        progress=not quiet,
+        executor=build_executor(executor, ray_address, ray_cpus, ray_gpus, workers),
     )
     from pathlib import Path
 

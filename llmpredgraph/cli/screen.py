@@ -30,7 +30,7 @@ from .common import build_executor, choice_option, executor_options, model_folde
 @click.option("--limit", type=int, default=None, help="Only the first N molecules of the library.")
 @click.option("--overwrite", is_flag=True, help="Delete an existing screen folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@executor_options(ray_unit="the chunks are sharded over Ray Data workers, each loading the model once")
+@executor_options(ray_unit="the chunks are sharded over Ray Data workers, each loading the model once", workers=False)
 def screen(
     model_dir,
     library,

@@ -1,27 +1,100 @@
-"""Where folds run: in this process (`local`, the default, no Ray needed) or as Ray tasks (`ray`,
-the optional extra `pip install llmpredgraph[ray]`). An executor maps a task function over items
-and yields (item, result) as each finishes; the caller writes results, so run folders, resume and
-metrics are the same under both. Shared inputs travel once through Ray's object store."""
+"""Where folds run: on this machine (`local`, the default, no Ray needed: one after another in this
+process, or several at a time in worker processes) or as Ray tasks (`ray`, the optional extra
+`pip install llmpredgraph[ray]`). An executor maps a task function over items and yields
+(item, result) as each finishes; the caller writes results, so run folders, resume and metrics are
+the same under every executor. Shared inputs travel once per worker (Ray: once, its object store)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..errors import UserError
 
 EXECUTORS = ("local", "ray")
+WORKER_GIB = 3.0  # a cold fold's peak resident memory is about 2 GiB; 'auto' leaves room per worker
+
+
+def auto_workers(threads: int | None, n_items: int, cores: int | None = None, mem_gib: float | None = None) -> int:
+    """Worker processes for 'auto': one per `threads` cores (so that workers never share a core:
+    two torch processes at full threads run many times slower), at most one per item and per
+    WORKER_GIB of available memory; 1 when the threads are unset (torch then takes every core)."""
+    if not threads or n_items <= 1:
+        return 1
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    by_mem = int((mem_gib if mem_gib is not None else _available_gib()) // WORKER_GIB)
+    return max(1, min(cores // threads, n_items, by_mem))
+
+
+def _available_gib() -> float:
+    try:
+        with open("/proc/meminfo") as f:
+            kb = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable:"))
+        return kb / 2**20
+    except (OSError, StopIteration, ValueError):
+        return WORKER_GIB  # unknown: one worker's worth, so memory never decides for more than one
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(fn: Callable, shared: Any) -> None:
+    _WORKER["fn"], _WORKER["shared"] = fn, shared
+
+
+def _in_worker(item: Any) -> Any:
+    return _WORKER["fn"](_WORKER["shared"], item)
 
 
 class LocalExecutor:
-    """Items one after another in this process; tasks may show their own progress bars."""
+    """Items on this machine. workers 1: one after another in this process (tasks may show their own
+    progress bars); N > 1: N worker processes (spawned, so no thread pool is inherited half-made),
+    each receiving the shared inputs once; 'auto': `auto_workers` for the tasks' threads, decided at
+    `plan`. Every task seeds itself, so a result never depends on where or in which order it ran."""
 
     name = "local"
-    inner_progress = True
+
+    def __init__(self, workers: int | str = 1):
+        if workers != "auto" and (not isinstance(workers, int) or workers < 1):
+            raise UserError(f"--workers must be a positive number or 'auto', not {workers!r}", "pass e.g. --workers 2")
+        self.workers = workers
+
+    @property
+    def inner_progress(self) -> bool:
+        return self.workers == 1  # bars from several workers would interleave; the caller shows one
+
+    def plan(self, threads: int | None, n_items: int) -> int:
+        """Fix 'auto' for tasks of `threads` torch threads each; returns the worker count."""
+        if self.workers == "auto":
+            self.workers = auto_workers(threads, n_items)
+        return self.workers
 
     def map(self, fn: Callable[[Any, Any], Any], shared: Any, items: Iterable) -> Iterator[tuple[Any, Any]]:
-        for item in items:
-            yield item, fn(shared, item)
+        items = list(items)
+        workers = self.plan(None, len(items)) if self.workers == "auto" else self.workers
+        if workers == 1 or len(items) <= 1:
+            for item in items:
+                yield item, fn(shared, item)
+            return
+        import multiprocessing as mp
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        pool = ProcessPoolExecutor(
+            min(workers, len(items)),
+            mp_context=mp.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(fn, shared),
+        )
+        pending = {pool.submit(_in_worker, item): item for item in items}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield pending.pop(fut), fut.result()  # a task's own error (e.g. a one-line UserError)
+        finally:
+            pool.shutdown(wait=not pending, cancel_futures=True)
 
 
 class RayExecutor:
@@ -68,11 +141,15 @@ class RayExecutor:
             yield item, result
 
 
-def make_executor(name: str = "local", address: str | None = None, cpus: float = 1, gpus: float = 0):
+def make_executor(
+    name: str = "local", address: str | None = None, cpus: float = 1, gpus: float = 0, workers: int | str = 1
+):
     if name == "local":
         if address:
             raise UserError("--ray-address needs --executor ray", "add --executor ray, or drop --ray-address")
-        return LocalExecutor()
+        return LocalExecutor(workers)
+    if workers not in (1, "auto"):
+        raise UserError("--workers is for --executor local", "with Ray, size the tasks with --ray-cpus instead")
     if name == "ray":
         return RayExecutor(address, cpus, gpus)
     raise UserError(f"unknown executor {name!r}", f"choose one of {', '.join(EXECUTORS)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,14 +146,18 @@ def run_plans(plans: list[Plan], executor=None, progress: bool = True) -> None:
     """Run every unfinished fold of every plan on the executor (local: in order), write each fold
     folder as its result arrives, then finalize each run folder."""
     executor = executor or LocalExecutor()
-    inner = progress and executor.inner_progress
     for plan in plans:
         if plan.todo:
             plan.inputs = load_inputs(plan.protocol.bench, plan.cfg, progress)
     # a Ray task uses the threads it declared unless the config sets them
     threads = [p.cfg.threads or getattr(executor, "threads", None) for p in plans]
-    shared = [(p.protocol, p.folds, p.inputs, inner, t, p.out) for p, t in zip(plans, threads)]
     items = [(i, k) for i, p in enumerate(plans) for k in p.todo]
+    if hasattr(executor, "plan"):  # 'auto' workers: as many as the folds' torch threads leave cores for
+        workers = executor.plan(max(threads) if all(threads) else None, len(items))
+        if progress and workers > 1:
+            print(f"{len(items)} folds, {workers} at a time in worker processes", file=sys.stderr, flush=True)
+    inner = progress and executor.inner_progress
+    shared = [(p.protocol, p.folds, p.inputs, inner, t, p.out) for p, t in zip(plans, threads)]
     last = time.perf_counter()
     with progress_bar(total=len(items), desc="folds", enabled=progress) as pbar:
         for (i, k), res in executor.map(_fold_task, shared, items):
