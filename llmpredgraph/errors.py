@@ -9,6 +9,9 @@ class UserError(Exception):
         self.fix = fix
         super().__init__(self.one_line())
 
+    def __reduce__(self):  # from a worker process, intact (the default would re-parse the one line)
+        return type(self), (self.problem, self.fix)
+
     def one_line(self) -> str:
         text = self.problem.rstrip(".")
         if self.fix:

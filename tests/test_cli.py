@@ -182,6 +182,7 @@ def test_every_shipped_config_is_valid_and_the_headlines_share_their_folds():
     assert cold.threads == smiles.threads == 1
     key = lambda c: (c.seed, c.protocol.folds, c.protocol.repeats, c.protocol.grouping, c.protocol.val_fraction)  # noqa: E731
     assert key(cold) == key(smiles)
+    assert cold.labels == smiles.labels and smiles.labels.association == "mentions"  # issue 31: same labels
     # cold_quick is cold.yaml with one repeat, nothing else
     a, b = cold.dump(), quick.dump()
     a["protocol"]["repeats"], a["name"] = 1, "cold_quick"

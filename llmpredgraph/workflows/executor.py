@@ -40,8 +40,12 @@ def _available_gib() -> float:
 _WORKER: dict = {}
 
 
-def _start_worker(fn: Callable, shared: Any) -> None:
+def _start_worker(fn: Callable, shared: Any, blas_threads: int | None) -> None:
     _WORKER["fn"], _WORKER["shared"] = fn, shared
+    if blas_threads:  # numpy's BLAS would start a thread per core in every worker, competing for them
+        from threadpoolctl import threadpool_limits
+
+        _WORKER["limits"] = threadpool_limits(blas_threads, user_api="blas")
 
 
 def _in_worker(item: Any) -> Any:
@@ -60,6 +64,7 @@ class LocalExecutor:
         if workers != "auto" and (not isinstance(workers, int) or workers < 1):
             raise UserError(f"--workers must be a positive number or 'auto', not {workers!r}", "pass e.g. --workers 2")
         self.workers = workers
+        self.threads: int | None = None  # each task's torch threads, from `plan`; also the workers' BLAS threads
 
     @property
     def inner_progress(self) -> bool:
@@ -67,6 +72,7 @@ class LocalExecutor:
 
     def plan(self, threads: int | None, n_items: int) -> int:
         """Fix 'auto' for tasks of `threads` torch threads each; returns the worker count."""
+        self.threads = threads
         if self.workers == "auto":
             self.workers = auto_workers(threads, n_items)
         return self.workers
@@ -85,7 +91,7 @@ class LocalExecutor:
             min(workers, len(items)),
             mp_context=mp.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(fn, shared),
+            initargs=(fn, shared, self.threads),
         )
         pending = {pool.submit(_in_worker, item): item for item in items}
         try:
