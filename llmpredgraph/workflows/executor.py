@@ -64,7 +64,7 @@ class LocalExecutor:
         if workers != "auto" and (not isinstance(workers, int) or workers < 1):
             raise UserError(f"--workers must be a positive number or 'auto', not {workers!r}", "pass e.g. --workers 2")
         self.workers = workers
-        self.threads: int | None = None  # each task's torch threads, from `plan`; also the workers' BLAS threads
+        self._blas_threads: int | None = None  # the tasks' torch threads, from `plan`: each worker's BLAS cap
 
     @property
     def inner_progress(self) -> bool:
@@ -72,14 +72,14 @@ class LocalExecutor:
 
     def plan(self, threads: int | None, n_items: int) -> int:
         """Fix 'auto' for tasks of `threads` torch threads each; returns the worker count."""
-        self.threads = threads
+        self._blas_threads = threads
         if self.workers == "auto":
             self.workers = auto_workers(threads, n_items)
         return self.workers
 
     def map(self, fn: Callable[[Any, Any], Any], shared: Any, items: Iterable) -> Iterator[tuple[Any, Any]]:
         items = list(items)
-        workers = self.plan(None, len(items)) if self.workers == "auto" else self.workers
+        workers = 1 if self.workers == "auto" else self.workers  # 'auto' never planned: threads unknown
         if workers == 1 or len(items) <= 1:
             for item in items:
                 yield item, fn(shared, item)
@@ -91,7 +91,7 @@ class LocalExecutor:
             min(workers, len(items)),
             mp_context=mp.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(fn, shared, self.threads),
+            initargs=(fn, shared, self._blas_threads),
         )
         pending = {pool.submit(_in_worker, item): item for item in items}
         try:
