@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .decomposition import galeano
 from .frequency import classes_only, is_high
 from .graph.offsets import offset_residuals, read_offsets, ridge_bias
 
@@ -150,6 +151,7 @@ BASELINES = {
     "se_mean": se_mean,
     "knn_fp": knn_fp,
     "bias": bias,
+    "galeano": galeano,  # Galeano et al.'s matrix decomposition (warm only)
     "knn_offset": knn_offset,
     "knn_offset_combined": knn_offset,  # the same model on the combined similarity
 }

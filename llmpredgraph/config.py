@@ -191,6 +191,7 @@ BASELINE_KNOBS = {
     "knn_offset": ("k", "lam", "shrink", "power"),
     "knn_offset_combined": ("k", "lam", "shrink", "power", "w_atc", "w_target"),
     "bias": ("lam",),
+    "galeano": ("k", "alpha"),
 }
 
 
@@ -227,7 +228,7 @@ class Config(Strict):
     model: ModelCfg = ModelCfg()
     train: TrainCfg = TrainCfg()
     protocol: ProtocolCfg = ProtocolCfg()
-    baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "knn_offset_combined", "bias"]] = [
+    baselines: list[Literal["se_mean", "knn_fp", "knn_offset", "knn_offset_combined", "bias", "galeano"]] = [
         "se_mean",
         "knn_fp",
         "knn_offset",
@@ -237,11 +238,12 @@ class Config(Strict):
     @model_validator(mode="after")
     def _warm_only(self) -> Config:
         if self.protocol.holds_out_drugs:
-            if "bias" in self.baselines:
-                raise ValueError(
-                    "the drug + side-effect bias baseline is warm-only (a cold test drug has no known pairs); "
-                    "drop 'bias' from baselines or set protocol.kind: warm"
-                )
+            for name, what in (("bias", "drug + side-effect bias"), ("galeano", "Galeano matrix decomposition")):
+                if name in self.baselines:
+                    raise ValueError(
+                        f"the {what} baseline is warm-only (a cold test drug has no known pairs); "
+                        f"drop '{name}' from baselines or set protocol.kind: warm"
+                    )
             if self.model.drug_embedding:
                 raise ValueError(
                     "model.drug_embedding needs the warm protocol (cold test drugs would keep untrained vectors); "
@@ -255,11 +257,6 @@ class Config(Strict):
             raise ValueError(
                 "labels.extra_drugs adds drugs that have label mentions only, which association: benchmark "
                 "ignores; set labels.association: mentions or labels.extra_drugs: false"
-            )
-        if self.protocol.holds_out_pairs and self.labels.association != "benchmark":
-            raise ValueError(
-                "the warm protocol holds out R's known pairs and has no mention-level folds yet; "
-                "set labels.association: benchmark for protocol.kind: warm"
             )
         tuner = self.model.prior.tuned_by
         if tuner is not None and tuner not in self.baselines:

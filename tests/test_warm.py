@@ -9,14 +9,15 @@ import torch
 from llmpredgraph.baselines import additive_bias, bias
 from llmpredgraph.config import Config, load_config
 from llmpredgraph.errors import UserError
+from llmpredgraph.frequency import LISTED
 from llmpredgraph.graph.build import HAS, GraphBuilder
 from llmpredgraph.graph.edges import hierarchy_edges
 from llmpredgraph.graph.label_propagation import LabelPropagation
 from llmpredgraph.metrics.functions import evaluate
 from llmpredgraph.pipeline.features import Inputs
 from llmpredgraph.protocols import Fold, WarmProtocol, run_fold
-from llmpredgraph.protocols.splits import carve_validation_pairs, hide_pairs, only_pairs, warm_folds
-from llmpredgraph.protocols.warm import warm_sampler
+from llmpredgraph.protocols.splits import carve_validation_pairs, hide_pairs, only_pairs, sample_unknown, warm_folds
+from llmpredgraph.protocols.warm import warm_sampler, warm_targets
 
 TINY = {
     "name": "tinywarm",
@@ -247,3 +248,115 @@ def test_neighbour_offsets_scale_popularity_by_neighbour_degree():
     f = LabelPropagation(offsets=True)(data, torch.tensor([2, 2, 1]), torch.tensor([0, 1, 1]))
     # popularity [1, .5, .5] x degree / 2: query (neighbour degree 3) -> 1.5 (clipped 1), .75; drug 1 (own 1) -> .25
     np.testing.assert_allclose(f.assoc_prior.numpy(), [1.0, 0.75, 0.25], atol=1e-6)
+
+
+def _mention_cfg():
+    return Config.model_validate({**TINY, "labels": {"association": "mentions", "extra_drugs": True}})
+
+
+def test_warm_folds_on_mentions_hold_out_benchmark_pairs_and_keep_the_old_folds(bench):
+    """With mentions, folds split every known benchmark pair (classes and LISTED cells); the extra
+    drugs' pairs train in every fold and are never validated or tested. With R alone the folds,
+    the validation pairs and the 1:1 negatives are the ones before mentions existed."""
+    full = bench.with_labels("mentions", extra_drugs=True)
+    core, extra = ~full.is_extra, full.is_extra
+    known = np.argwhere(full.R > 0)
+    extra_pairs = _pairset(known[extra[known[:, 0]]])
+    assert extra_pairs and (full.R[: bench.n_drugs] == LISTED).any()
+    protocol = WarmProtocol(full, _mention_cfg())
+    for f in protocol.folds()[:3]:
+        assert core[f.test[:, 0]].all() and extra_pairs <= _pairset(f.train)
+        split = protocol.split(f)
+        assert core[split.val[:, 0]].all() and extra_pairs <= _pairset(split.fit)
+        assert (split.R_train[f.test[:, 0], f.test[:, 1]] == 0).all()
+        assert (split.R_fit[split.val[:, 0], split.val[:, 1]] == 0).all()
+    tested = set().union(*(_pairset(f.test) for f in protocol.folds()[:3]))
+    assert tested == _pairset(known[core[known[:, 0]]])  # repeat 0 tests every benchmark pair once
+    cfg = Config.model_validate(TINY)
+    old = warm_folds(bench.R, 3, cfg.seed)[0]
+    f0 = WarmProtocol(bench, cfg).folds()[0]
+    np.testing.assert_array_equal(f0.train, old[0])
+    t = WarmProtocol(bench, cfg).targets(WarmProtocol(bench, cfg).split(f0))
+    assert t.mentions is None
+    rows = np.unique(old[1][:, 0])
+    counts = (only_pairs(bench.R, old[1])[rows] > 0).sum(1)
+    nr, nc = sample_unknown(bench.R[rows] == 0, np.arange(len(rows)), counts, np.random.default_rng(f0.seed))
+    np.testing.assert_array_equal(t.neg_rows, nr)
+    np.testing.assert_array_equal(t.neg_cols, nc)
+
+
+def test_warm_targets_by_hand():
+    """R truth: held-out classes against cells without a class that fitting cannot see; mentions
+    truth: every held-out pair against unlisted cells; training pairs are ignored by both."""
+    L = LISTED
+    R = np.array([[4, L, 0, 2, L, 0]], dtype=np.uint8)
+    visible = np.array([[0, 0, 0, 2, L, 0]], dtype=np.uint8)  # pairs (0,3) and (0,4) train
+    t = warm_targets(R, visible, np.array([[0, 0], [0, 1]]), seed=0)
+    np.testing.assert_array_equal(t.R_test, [[4, L, 0, 0, 0, 0]])
+    assert len(t.neg_cols) == 1 and t.neg_cols[0] in (1, 2, 5)  # the held-out LISTED cell has no class
+    np.testing.assert_array_equal(t.ignore, [[False, False, False, True, True, False]])
+    assert len(t.mentions.neg_cols) == 2 and set(t.mentions.neg_cols) == {2, 5}
+    np.testing.assert_allclose(t.popularity, [0, 0, 0, 1, 0, 0])
+    np.testing.assert_allclose(t.mentions.popularity, [0, 0, 0, 1, 1, 0])
+
+
+def test_warm_mentions_fold_is_blind_to_held_out_pairs_in_every_source(bench):
+    """Scrambling the held-out pairs' cells (a class, LISTED, or nothing) changes no prediction of
+    any method, and every association metric is scored against both truths."""
+    full = bench.with_labels("mentions", extra_drugs=True)
+    cfg = _mention_cfg()
+    protocol = WarmProtocol(full, cfg)
+    fold = protocol.folds()[0]
+    inputs = _tiny_inputs(full)
+    a = run_fold(protocol, fold, inputs, progress=False)
+    changed = full.R.copy()
+    held = fold.test
+    changed[held[:, 0], held[:, 1]] = np.random.default_rng(3).integers(1, LISTED + 1, size=len(held))
+    assert (changed[held[:, 0], held[:, 1]] != full.R[held[:, 0], held[:, 1]]).any()
+    b = run_fold(WarmProtocol(full.__class__(**{**full.__dict__, "R": changed}), cfg), fold, inputs, progress=False)
+    for method, heads in a.scores.items():
+        for head, values in heads.items():
+            np.testing.assert_array_equal(values, b.scores[method][head], err_msg=f"{method} {head}")
+    m = a.metrics["graph"]
+    assert {"assoc_auroc_all", "assoc_auroc_mentions", "assoc_auroc_per_drug_mentions"} <= set(m)
+
+
+def test_decomposition_by_hand():
+    from llmpredgraph.decomposition import decompose
+
+    # one pair, one factor: W = 0.1 u * 4 / (0.1 u) = 4, H stays 1; the second update moves nothing
+    W, H, it = decompose(np.array([[4]]), k=1)
+    np.testing.assert_allclose(W @ H, [[4.0]])
+    assert it == 2
+    # an unobserved pair gets score 0 from an H entry whose numerator is 0; the observed one is exact
+    W, H, _ = decompose(np.array([[4, 0]]), k=1)
+    np.testing.assert_allclose(W @ H, [[4.0, 0.0]], atol=1e-9)
+    # rank one: with the fourth cell LISTED (out of the objective) the fit is exact, with it unobserved
+    # the zero pulls that cell's score below 4
+    listed = decompose(np.array([[4, 4], [4, LISTED]]), k=1, max_iter=5000, tol=1e-9)
+    unobserved = decompose(np.array([[4, 4], [4, 0]]), k=1, max_iter=5000, tol=1e-9)
+    np.testing.assert_allclose(listed[0] @ listed[1], np.full((2, 2), 4.0), rtol=1e-3)
+    assert (unobserved[0] @ unobserved[1])[1, 1] < 3.9
+
+
+def test_galeano_baseline_ranks_held_out_pairs_and_is_warm_only(bench):
+    from llmpredgraph.decomposition import HIGH_BOUNDARY, galeano
+
+    R = bench.R
+    out = galeano(R, np.arange(bench.n_drugs), np.arange(5), k=3)
+    assert out["dsf"].shape == (5, bench.n_side_effects) and (out["dsf"] >= 0).all()
+    np.testing.assert_array_equal(out["dsf"] > HIGH_BOUNDARY, out["dshf"] > 0.5)
+    fit = galeano(R, np.arange(bench.n_drugs), np.arange(bench.n_drugs), k=3)["assoc"]
+    assert evaluate_auroc(R > 0, fit) > 0.8  # the training pairs score above the unobserved ones
+    with pytest.raises(ValueError, match="training drugs only"):
+        galeano(R, np.arange(5), np.array([6]))
+    with pytest.raises(UserError, match="warm-only"):
+        load_config(None, ["baselines=[se_mean, galeano]"])
+    cfg = load_config("configs/warm.yaml")
+    assert "galeano" in cfg.baselines and cfg.labels.association == "mentions"
+
+
+def evaluate_auroc(y, s):
+    from llmpredgraph.metrics.functions import rank_auroc
+
+    return rank_auroc(np.asarray(y).ravel(), np.asarray(s).ravel())

@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..baselines import run_baseline
+from ..frequency import LISTED, classes_only
 from ..metrics.functions import selection_metrics
 from ..metrics.registry import selection_score
 from ..pipeline.fitted import Pipeline
-from .base import Fold, Protocol, Split, Targets
+from .base import Fold, MentionTargets, Protocol, Split, Targets
 from .splits import carve_validation_pairs, hide_pairs, only_pairs, sample_unknown, warm_folds
 
 
@@ -22,7 +23,16 @@ class WarmProtocol(Protocol):
     title = "Warm-start experiment (held-out known pairs)"
 
     def assign(self, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        return warm_folds(self.bench.R, n_folds, seed)
+        """Folds over the benchmark drugs' known pairs (R > 0: classes, and label mentions when the
+        config learns them); the extra SIDER drugs' pairs (never tested) train in every fold."""
+        extra = self.bench.is_extra
+        core = int((~extra).sum())
+        folds = warm_folds(self.bench.R[:core], n_folds, seed)
+        if not extra.any():
+            return folds
+        known = np.argwhere(self.bench.R > 0)
+        extra_pairs = known[extra[known[:, 0]]]
+        return [(np.concatenate([tr, extra_pairs]), te) for tr, te in folds]
 
     def record(self, folds: list[Fold]) -> dict:
         drugs, ses, p = np.asarray(self.bench.drug_names), np.asarray(self.bench.se_names), self.cfg.protocol
@@ -36,7 +46,10 @@ class WarmProtocol(Protocol):
 
     def split(self, fold: Fold) -> Split:
         R_train = hide_pairs(self.bench.R, fold.test)  # everything below sees only this (and R_fit)
-        fit_pairs, val_pairs = carve_validation_pairs(fold.train, self.cfg.protocol.val_fraction, fold.seed)
+        # validation pairs come from the benchmark drugs, scored like test pairs; extra drugs' pairs always fit
+        core = ~self.bench.is_extra[fold.train[:, 0]]
+        fit_pairs, val_pairs = carve_validation_pairs(fold.train[core], self.cfg.protocol.val_fraction, fold.seed)
+        fit_pairs = np.concatenate([fit_pairs, fold.train[~core]])
         return Split(fold, R_train, hide_pairs(R_train, val_pairs), np.arange(self.bench.n_drugs), fit_pairs, val_pairs)
 
     def training_split(self) -> Split:
@@ -55,7 +68,7 @@ class WarmProtocol(Protocol):
         return warm_validator(pipe, self._support(pipe), split.R_train, split.R_fit, split.val, split.fold.seed)
 
     def targets(self, split: Split) -> Targets:
-        return warm_targets(self.bench.R, split.R_train, split.fold.test, self.bench.R == 0, split.fold.seed)
+        return warm_targets(self.bench.R, split.R_train, split.fold.test, split.fold.seed)
 
     def predict(self, split: Split, targets: Targets, pipe: Pipeline) -> dict[str, np.ndarray]:
         # Test time: all training pairs (fit + validation) are edges; held-out pairs are not.
@@ -66,7 +79,7 @@ class WarmProtocol(Protocol):
 
     def validate_baseline(self, name: str, split: Split, inputs, **knobs) -> float:
         """Fit pairs predict the validation pairs, scored like the warm validator (all other unknowns)."""
-        t = warm_targets(split.R_train, split.R_fit, split.val, split.R_train == 0, split.fold.seed)
+        t = warm_targets(split.R_train, split.R_fit, split.val, split.fold.seed)
         pred = run_baseline(name, split.R_fit, np.arange(self.bench.n_drugs), t.rows, inputs, **knobs)
         return selection_score(selection_metrics(pred, t.R_test, ignore=t.ignore))
 
@@ -87,14 +100,26 @@ def warm_sampler(builder, R_fit: np.ndarray, unknown: np.ndarray, t, support: np
     return draw
 
 
-def warm_targets(
-    R_labels: np.ndarray, R_visible: np.ndarray, held: np.ndarray, unknown: np.ndarray, seed: int
-) -> Targets:
-    """Held-out classes of the drugs in `held`, 1:1 unknown negatives, and the visible cells to ignore."""
+def warm_targets(R_labels: np.ndarray, R_visible: np.ndarray, held: np.ndarray, seed: int) -> Targets:
+    """Held-out pairs of the drugs in `held` under both truths, and the visible cells to ignore.
+
+    R truth (the literature's): positives are the held-out pairs with a class, 1:1 negatives are drawn
+    among the cells with no class that fitting does not see (with R alone: every R = 0 cell, the same
+    draws as before mentions existed). Mentions truth, when the labels hold mentions: every held-out
+    pair, negatives among the unlisted cells (R_labels = 0) from a stream of their own."""
     rows = np.unique(held[:, 0])
     R_held = only_pairs(R_labels, held)[rows]
-    nr, nc = sample_unknown(unknown[rows], np.arange(len(rows)), (R_held > 0).sum(1), np.random.default_rng(seed))
-    return Targets(rows, R_held, nr, nc, (R_visible > 0)[rows], (R_visible > 0).mean(0))
+    visible = R_visible[rows] > 0
+    no_class = (classes_only(R_labels[rows]) == 0) & ~visible
+    counts = (classes_only(R_held) > 0).sum(1)
+    nr, nc = sample_unknown(no_class, np.arange(len(rows)), counts, np.random.default_rng(seed))
+    out = Targets(rows, R_held, nr, nc, visible, (classes_only(R_visible) > 0).mean(0))
+    if (R_labels == LISTED).any():
+        mr, mc = sample_unknown(
+            R_labels[rows] == 0, np.arange(len(rows)), (R_held > 0).sum(1), np.random.default_rng([seed, 1])
+        )
+        out.mentions = MentionTargets(mr, mc, (R_visible > 0).mean(0))
+    return out
 
 
 def warm_validator(
@@ -108,7 +133,7 @@ def warm_validator(
 ):
     """Scores validation pairs, their 1:1 negatives and a fixed random sample of the other unknown
     cells (scoring every cell of every drug at each check cost more than the training itself)."""
-    t = warm_targets(R_train, R_fit, val_pairs, R_train == 0, seed)
+    t = warm_targets(R_train, R_fit, val_pairs, seed)
     rng = np.random.default_rng(seed + 1)
     cells = np.zeros(t.R_test.shape, dtype=bool)
     cells[t.R_test > 0] = True
