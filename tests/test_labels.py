@@ -283,3 +283,32 @@ def test_out_of_fold_table_of_a_mentions_run_covers_the_benchmark_drugs(tmp_path
     listed = df[(df["drug"] == "drug01") & df["on_label"] & (df["known_class"] == 0)]
     full = bench.with_labels("mentions")
     assert len(listed) == int((full.R[1] == LISTED).sum()) > 0
+
+
+def test_an_extra_drug_with_a_test_drugs_scaffold_stays_out_of_that_scaffold_fold(bench):
+    """Scaffold folds: an extra drug whose Bemis-Murcko scaffold is a benchmark drug's shares that
+    drug's scaffold group, so it never trains while that drug is tested; the benchmark's groups
+    (and folds) do not move."""
+    from llmpredgraph.data.benchmark import joint_scaffold_groups
+
+    drugs = pd.DataFrame({"scaffold": ["c1ccccc1", "C1CC1", ""], "scaffold_group": [0, 1, 2]})
+    extra = pd.DataFrame({"scaffold": ["C1CC1", "C1CCC1", "C1CCC1", ""], "scaffold_group": [0, 1, 1, 2]})
+    np.testing.assert_array_equal(joint_scaffold_groups(drugs, extra), [1, 4, 4, 5])
+    base = bench.with_labels("mentions", extra_drugs=True)
+    e = int(np.flatnonzero(base.is_extra)[0])
+    target = 2  # give the first extra drug benchmark drug 2's scaffold
+    labels = base.labels
+    ex = labels.extra.copy()
+    ex.loc[0, "scaffold"] = bench.drugs.loc[target, "scaffold"] or "C1CCCCC1"
+    drugs = bench.drugs.copy()
+    drugs.loc[target, "scaffold"] = ex.loc[0, "scaffold"]
+    twin_bench = bench.__class__(**{**bench.__dict__, "drugs": drugs, "labels": labels.__class__(**{**labels.__dict__, "extra": ex})})
+    full = twin_bench.with_labels("mentions", extra_drugs=True)
+    assert full.drugs.loc[e, "scaffold_group"] == full.drugs.loc[target, "scaffold_group"]
+    np.testing.assert_array_equal(full.drugs["scaffold_group"][: bench.n_drugs], drugs["scaffold_group"])
+    cfg = _cfg().model_copy(update={"protocol": _cfg().protocol.model_copy(update={"kind": "scaffold"})})
+    for f in make_protocol(full, cfg).folds():
+        if target in f.test:
+            assert e not in f.train
+        else:
+            assert e in f.train

@@ -119,7 +119,7 @@ class Benchmark:
             extra = lab.extra.copy()
             extra["structure_group"] = extra["structure_group"] + int(drugs["structure_group"].max()) + 1
             if "scaffold_group" in extra and "scaffold_group" in drugs:
-                extra["scaffold_group"] = extra["scaffold_group"] + int(drugs["scaffold_group"].max()) + 1
+                extra["scaffold_group"] = joint_scaffold_groups(drugs, extra)
             drugs = pd.concat([drugs, extra.assign(extra=True)], ignore_index=True)
             R = np.concatenate([R, np.where(lab.extra_mentions > 0, LISTED, 0).astype(np.uint8)])
         return Benchmark(R, drugs, self.side_effects, self.hierarchy, self.manifest, lab)
@@ -255,3 +255,18 @@ class SiderLabels:
             np.load(folder / "extra_mentions.npy"),
             pd.read_csv(folder / "label_frequencies.csv", keep_default_na=False),
         )
+
+
+def joint_scaffold_groups(drugs: pd.DataFrame, extra: pd.DataFrame) -> np.ndarray:
+    """The extra drugs' scaffold groups beside the benchmark's: an extra group (drugs sharing a
+    scaffold among themselves) whose Bemis-Murcko scaffold is a benchmark drug's joins that drug's
+    group, so a scaffold fold leaves it out with its test drugs; the others get new ids. The
+    benchmark's own groups, and so its folds, do not move (twins were left out when preparing, so
+    an extra group holds one scaffold and joins at most one benchmark group)."""
+    own = {s: g for s, g in zip(drugs["scaffold"], drugs["scaffold_group"]) if isinstance(s, str) and s}
+    fresh = extra["scaffold_group"].to_numpy() + int(drugs["scaffold_group"].max()) + 1
+    joined = {}
+    for s, g in zip(extra["scaffold"], fresh):
+        if isinstance(s, str) and s in own:
+            joined.setdefault(g, own[s])
+    return np.array([joined.get(g, g) for g in fresh], dtype=np.int64)
