@@ -124,8 +124,9 @@ def knn_offset(
     the high-frequency indicator; association is the neighbours' weighted share with the side effect.
     Training drugs with label mentions only (no class) vote on association, not on frequency: the
     frequency neighbours are the k most similar drugs with a class.
-    cache: a dict shared by calls on the same R and train_idx only (one fold's knob grid): the bias
-    fits are kept per lam, the same numbers without refitting them for every neighbour setting."""
+    cache: a dict shared by calls on the same R, train_idx and query_idx only (one fold's knob grid):
+    the bias fits are kept per lam and the neighbour weights and shares per (similarity, k, power),
+    the same numbers without recomputing them for every other knob."""
     memo = cache if cache is not None else {}
     train_idx = np.asarray(train_idx)
     if "rows" not in memo:
@@ -134,8 +135,12 @@ def knn_offset(
         R_f = R_tr[with_class]
         memo["rows"] = (R[train_idx] > 0, with_class, R_f > 0, {"dsf": R_f, "dshf": is_high(R_f).astype(float)})
     listed, with_class, known, Ys = memo["rows"]
-    L = neighbour_weights(similarity, train_idx, query_idx, k, power)
-    Lf = L if with_class.all() else neighbour_weights(similarity, train_idx[with_class], query_idx, k, power)
+    nkey = ("neighbours", id(similarity), k, power)
+    if nkey not in memo or memo[nkey][0] is not similarity:  # the entry holds its matrix: an id is never reused
+        L = neighbour_weights(similarity, train_idx, query_idx, k, power)
+        Lf = L if with_class.all() else neighbour_weights(similarity, train_idx[with_class], query_idx, k, power)
+        memo[nkey] = (similarity, Lf, L @ listed)  # the share does not depend on lam or shrink
+    _, Lf, share = memo[nkey]
     out = {}
     for key, Y in Ys.items():
         if (key, lam) not in memo:
@@ -143,7 +148,7 @@ def knn_offset(
         mu, _, bs, nb_off, res = read_offsets(memo[(key, lam)], _t(Lf), shrink)
         out[key] = (mu + bs[None, :] + nb_off[:, None] + res).numpy()
     out["dshf"] = out["dshf"].clip(0, 1)
-    out["assoc"] = L @ listed
+    out["assoc"] = share.copy()
     return out
 
 

@@ -302,7 +302,8 @@ def test_an_extra_drug_with_a_test_drugs_scaffold_stays_out_of_that_scaffold_fol
     ex.loc[0, "scaffold"] = bench.drugs.loc[target, "scaffold"] or "C1CCCCC1"
     drugs = bench.drugs.copy()
     drugs.loc[target, "scaffold"] = ex.loc[0, "scaffold"]
-    twin_bench = bench.__class__(**{**bench.__dict__, "drugs": drugs, "labels": labels.__class__(**{**labels.__dict__, "extra": ex})})
+    labels = labels.__class__(**{**labels.__dict__, "extra": ex})
+    twin_bench = bench.__class__(**{**bench.__dict__, "drugs": drugs, "labels": labels})
     full = twin_bench.with_labels("mentions", extra_drugs=True)
     assert full.drugs.loc[e, "scaffold_group"] == full.drugs.loc[target, "scaffold_group"]
     np.testing.assert_array_equal(full.drugs["scaffold_group"][: bench.n_drugs], drugs["scaffold_group"])
