@@ -14,7 +14,7 @@ LAYERS = [
     {"__init__", "errors", "paths", "atomic", "frequency", "runtime", "progress", "stages"},
     {"config", "devices", "provenance", "runfolder", "serving"},
     {"data"},
-    {"encoders", "metrics"},
+    {"encoders", "metrics", "decomposition"},
     {"contrastive", "graph", "reporting"},
     {"pipeline", "baselines", "pretraining"},
     {"protocols"},
