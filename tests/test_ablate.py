@@ -104,3 +104,21 @@ def test_a_grid_alone_runs_only_its_variants_and_nothing_named_runs_the_required
     assert resolve_variants([], str(grid)) == {"base": {}, "fp": {"encoders.drug.kind": "fingerprint"}}
     assert list(resolve_variants([], None)) == ["base", *REQUIRED]
     assert set(resolve_variants(["no_contrastive"], str(grid))) == {"base", "fp", "no_contrastive"}
+
+
+def test_a_variant_of_the_headline_keeps_only_the_baseline_its_prior_is_tuned_by():
+    """The shipped cold config tunes the prior by knn_offset_combined: every variant keeps that baseline
+    and its knob grid (else the config is refused), and drops the other baselines and the plain MLP."""
+    from llmpredgraph.config import load_config
+    from llmpredgraph.workflows.ablation import variant_config
+
+    cold = load_config("configs/cold.yaml")
+    assert len(cold.baselines) > 1
+    v = variant_config(cold, {"model.message_passing": False})
+    assert v.baselines == ["knn_offset_combined"] and not v.model.message_passing and not v.protocol.with_mlp
+    assert set(v.selection.baselines) == {"knn_offset_combined"}
+    assert v.selection.baselines["knn_offset_combined"] == cold.selection.baselines["knn_offset_combined"]
+    untuned = variant_config(cold, {"model.prior.tuned_by": None})
+    assert untuned.baselines == [] and untuned.selection.baselines == {}
+    explicit = variant_config(cold, {"baselines": ["knn_offset_combined", "se_mean"]})
+    assert explicit.baselines == ["knn_offset_combined", "se_mean"]

@@ -106,12 +106,17 @@ def resolve_variants(names: list[str], grid: str | None) -> dict[str, dict]:
 
 
 def variant_config(base: Config, overrides: dict) -> Config:
+    """The base with `overrides`, measuring the graph model only: no plain MLP and no baselines, except
+    the one the prior is tuned by (`model.prior.tuned_by`), whose per-fold knob choice *is* the prior."""
     data = base.dump()
     data["protocol"]["with_mlp"] = False
-    data["baselines"] = []
-    data["selection"]["baselines"] = {}  # no baselines in a variant, so none to tune
     for key, value in overrides.items():
         set_path(data, key, value)
+    if not any(key.split(".")[0] == "baselines" for key in overrides):
+        tuned = data["model"]["prior"].get("tuned_by")
+        data["baselines"] = [b for b in data["baselines"] if b == tuned]
+    kept = set(data["baselines"])
+    data["selection"]["baselines"] = {k: v for k, v in data["selection"]["baselines"].items() if k in kept}
     return from_dict(data, f"ablation variant {overrides}")
 
 
