@@ -8,6 +8,7 @@ import click
 from .ask import ask
 from .common import OneLineErrors
 from .data import data
+from .distil import distil
 from .evaluation import ablate, compare, experiment
 from .models import contrastive, embed, export, finetune, predict, train
 from .pretrain import pretrain
@@ -35,6 +36,7 @@ for command in (
     train,
     predict,
     export,
+    distil,
     serve,
     screen,
     pretrain,

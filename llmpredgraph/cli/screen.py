@@ -27,6 +27,19 @@ from .common import build_executor, choice_option, executor_options, model_folde
     "How each molecule finds its nearest training drugs: the FAISS index (candidates by cosine of the "
     "fingerprint bits, re-ranked by exact Tanimoto) or the dense similarity to every training drug.",
 )
+@click.option(
+    "--fast",
+    is_flag=True,
+    help="The model folder's fast path (`llmpredgraph distil`): a distilled SMILES encoder and an int8 decoder, "
+    "about 3x the molecules/s; its fidelity against the float path is in MODEL/fast_path.json.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Local worker processes, each pinned to one core with one thread, chunks shared out among them.",
+)
 @click.option("--limit", type=int, default=None, help="Only the first N molecules of the library.")
 @click.option("--overwrite", is_flag=True, help="Delete an existing screen folder first.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -40,6 +53,8 @@ def screen(
     all_pairs,
     rank,
     neighbours,
+    fast,
+    workers,
     limit,
     overwrite,
     quiet,
@@ -74,6 +89,8 @@ def screen(
         not quiet,
         neighbours,
         build_executor(executor, ray_address, ray_cpus, ray_gpus),
+        fast=fast,
+        workers=workers,
     )
     click.echo(
         f"screened {s['molecules']} molecules in {s['parts']} parts: {s['scored']} scored, "

@@ -26,8 +26,9 @@ from ..graph.similarity import tanimoto_matrix
 from ..stages import Stages
 from .features import NodeFeatures
 from .knowledge import DrugKnowledge, similarity_of
+from .model_folder import read_model_folder
 from .molecules import decode_rows, molecule_graph
-from .portable import HEADS, read_model_folder
+from .portable import HEADS
 from .support import SupportData
 from .tower import DrugTower
 from .training import Sampler, Validator, choose_correction, fit_model

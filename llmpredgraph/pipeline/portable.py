@@ -27,10 +27,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from .. import __version__
-from ..config import Config, from_dict
+from ..config import Config
 from ..data.structures import standard_smiles
 from ..errors import UserError
 from ..frequency import (
@@ -46,7 +44,8 @@ from ..frequency import (
 from ..graph.similarity import stable_top, tanimoto_between, top_k_rows
 from ..stages import Stages
 from .explanation import Explanation, atc_share, similarity_channels
-from .knowledge import DrugKnowledge, similarity_of
+from .knowledge import similarity_of
+from .model_folder import read_model_folder
 from .portable_layers import QueryGraph, explanation, gelu, layer_norm, logit, relu, sigmoid
 from .support import SupportData
 
@@ -55,68 +54,53 @@ ARRAYS, SPEC = "inference.npz", "inference.json"
 FORMAT = 1  # bump when the arrays or their meaning change
 
 
-FILES = ("config.yaml", "meta.yaml", "support.npz", "names.json")  # what both loaders read
-
-
-def read_model_folder(folder: Path) -> tuple[dict, Config, dict, SupportData]:
-    """(meta, config, the support arrays, `SupportData`) of a model folder, checked: what the torch
-    `Pipeline.load` and `PortableModel.load` share (no processed benchmark needed)."""
-    missing = [name for name in FILES if not (folder / name).is_file()]
-    if missing:
-        raise UserError(
-            f"{folder} is not a model folder (missing {', '.join(missing)})",
-            "create one with `llmpredgraph train --out DIR`",
-        )
-    meta = yaml.safe_load((folder / "meta.yaml").read_text()) or {}
-    if str(meta.get("version", "0")).split(".")[0] != __version__.split(".")[0]:
-        raise UserError(
-            f"model folder {folder} comes from llmpredgraph {meta.get('version')} (this is {__version__})",
-            "retrain it with `llmpredgraph train`",
-        )
-    cfg = from_dict(yaml.safe_load((folder / "config.yaml").read_text()), str(folder / "config.yaml"))
-    arrays = dict(np.load(folder / "support.npz"))
-    names = json.loads((folder / "names.json").read_text())
-    support = SupportData(
-        arrays["R"],
-        arrays["hierarchy"].astype(np.int64),
-        arrays["fingerprints"].astype(np.float32),
-        names["drugs"],
-        names["smiles"],
-        names["side_effects"],
-        DrugKnowledge(**names["knowledge"]) if "knowledge" in names else None,
-        names.get("side_effect_soc"),  # absent from folders saved before reports
-        names.get("label_frequencies"),  # absent from folders saved before SIDER labels
-    )
-    return meta, cfg, arrays, support
-
-
 class PortableModel:
     """A cold (or warm) model folder's inference without torch; see the module docstring."""
 
     def __init__(self, cfg: Config, support: SupportData, spec: dict, arrays: dict[str, np.ndarray], meta: dict):
         self.cfg, self.support, self.spec, self.a, self.meta = cfg, support, spec, arrays, meta
         self.folder: Path | None = None
+        self.threads: int | None = None
         self.stages = Stages()
         self._encoder = None
         self._index = None  # FAISS support index ('faiss' neighbours), built on first use
+        self._fast_decoder = None  # the int8 decoder of the fast path (`load(fast=True)`)
         R = support.R
         self._known = (R > 0).astype(np.float32)
         self._kc = has_class(R).astype(np.float32)
         self._Yc = (R * self._kc).astype(np.float32)
 
     @classmethod
-    def load(cls, folder: str | Path) -> PortableModel:
+    def load(cls, folder: str | Path, fast: bool = False, threads: int | None = None) -> PortableModel:
+        """fast: the folder's distilled SMILES encoder and int8 decoder (`llmpredgraph distil`);
+        threads: ONNX Runtime's (default: every CPU this process may use)."""
         folder = Path(folder)
         meta, cfg, sup, support = read_model_folder(folder)
         spec = json.loads((folder / SPEC).read_text())
         with np.load(folder / ARRAYS) as z:
             arrays = {k: z[k] for k in z.files}
         pipe = cls(cfg, support, spec, arrays, meta)
-        pipe.folder = folder
+        pipe.folder, pipe.threads = folder, threads
         pipe._x_support = sup["x_drug"]
         pipe._typical = sup["typical_assoc"] if "typical_assoc" in sup else None
+        if fast:
+            pipe._use_fast_path()
         pipe.drug_encoder()  # refuse a mismatched or missing encoder at load, before any work
         return pipe
+
+    def _use_fast_path(self) -> None:
+        from ..encoders.student import StudentEncoder, has_student
+        from .fast_decoder import DECODER_FILE, FastDecoder
+
+        if not (has_student(self.folder) and (self.folder / DECODER_FILE).is_file()):
+            raise UserError(
+                f"{self.folder} has no fast path (distilled encoder and int8 decoder)",
+                f"add it with `llmpredgraph distil --model {self.folder}`, or leave out --fast",
+            )
+        student = StudentEncoder(self.folder)
+        self._check_encoder(student.teacher)  # a student of the encoder this model was trained on
+        self._encoder = student
+        self._fast_decoder = FastDecoder(self.folder / DECODER_FILE, self.threads)
 
     # --- what the workflows call -----------------------------------------------------------------
     def typical_rates(self) -> np.ndarray:
@@ -141,18 +125,21 @@ class PortableModel:
             if d.kind == "lm":
                 from ..encoders.portable_lm import PortableSmilesEncoder
 
-                self._encoder = PortableSmilesEncoder(self.folder)
+                self._encoder = PortableSmilesEncoder(self.folder, self.threads)
             else:
                 from ..encoders.factory import build_drug_encoder
 
                 self._encoder = build_drug_encoder(self.cfg.encoders)
-            trained = (self.meta.get("encoders") or {}).get("drug")
-            if trained and self._encoder.identity != trained:
-                raise UserError(
-                    f"this model was trained with encoder {trained} but this setup gives {self._encoder.identity}",
-                    "install the same encoder model, or retrain with `llmpredgraph train`",
-                )
+            self._check_encoder(self._encoder.identity)
         return self._encoder
+
+    def _check_encoder(self, identity: str) -> None:
+        trained = (self.meta.get("encoders") or {}).get("drug")
+        if trained and identity != trained:
+            raise UserError(
+                f"this model was trained with encoder {trained} but this setup gives {identity}",
+                "install the same encoder model, or retrain with `llmpredgraph train`",
+            )
 
     def predict_molecules(
         self, smiles: list[str], knowledge=None, texts=None, neighbours: str = "exact", standardised: bool = False
@@ -181,7 +168,11 @@ class PortableModel:
                 from ..encoders.fixed import MorganEncoder
 
                 d = self.cfg.encoders.drug
-                fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
+                counts = getattr(self._encoder, "last_counts", None)
+                if counts is not None and (self._encoder.radius, self._encoder.bits) == (d.fp_radius, d.fp_bits):
+                    fp_new = (counts > 0).astype(np.float32)  # the student's counts: RDKit's bits, for free
+                else:
+                    fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
             atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
             if neighbours == "faiss":
                 if knowledge is not None:
@@ -362,6 +353,8 @@ class PortableModel:
             cols = [pair[c] for c in spec["pair_columns"]]
             P = np.stack(cols, axis=2) if cols else None  # [m, n_se, pair_dim]
             s = len(h_se)
+            if self._fast_decoder is not None and P is not None:
+                return self._combine(self._fast_decoder(h, P), pair), pair
             z = np.empty((len(h), s, 3), dtype=np.float32)
             block = max(1, block_pairs // s)  # molecules per block (pairs per block: block_pairs)
             for i in range(0, len(h), block):

@@ -63,20 +63,28 @@ def screen_library(
     neighbours: str = "faiss",
     executor=None,
     note=None,
+    fast: bool = False,
+    workers: int = 1,
 ) -> dict:
     """Screen `library` with the model in `model_dir` into `out`; returns the run's summary (also
     written to out/summary.json). Molecules are compared with the training drugs on structure, their
     neighbours found with the FAISS support index (neighbours='faiss') or densely ('exact').
     executor: None / local scores chunk after chunk here; a RayExecutor shards the chunks over a
-    pool of Ray Data workers (`screen_ray`). note: takes one-line notes (a model loaded through torch)."""
+    pool of Ray Data workers (`screen_ray`). note: takes one-line notes (a model loaded through torch).
+    fast: the folder's distilled encoder and int8 decoder (`llmpredgraph distil`). workers: local worker
+    processes, one core each (`screen_local`)."""
     if rank not in RANKINGS:
         raise UserError(f"unknown ranking {rank!r}", f"choose one of {', '.join(RANKINGS)}")
     if neighbours not in ("faiss", "exact"):
         raise UserError(f"unknown neighbour search {neighbours!r}", "choose faiss or exact")
+    if not isinstance(workers, int) or workers < 1:
+        raise UserError(f"--workers {workers} is not a positive number", "pass e.g. --workers 2")
+    if workers > 1 and executor is not None and executor.name == "ray":
+        raise UserError("--workers is for the local executor; Ray sizes its own pool", "leave out --workers")
     if top is not None and top < 1:
         raise UserError(f"--top {top} is not positive", "pass --top 20, or --all-pairs for every side effect")
     model_dir, library, out = Path(model_dir).resolve(), Path(library).resolve(), Path(out)
-    pipe = load_predictor(model_dir, note)
+    pipe = load_predictor(model_dir, note, fast=fast)
     if not pipe.cfg.protocol.holds_out_drugs:
         raise UserError(
             "this is a warm completion model, it cannot score new molecules",
@@ -86,7 +94,7 @@ def screen_library(
         raise UserError(f"molecule library {library} not found", "pass an existing .smi, .csv or .parquet file")
     settings = ScreenSettings(
         str(model_dir),
-        model_digest(model_dir),
+        model_digest(model_dir, fast),
         str(library),
         library.stat().st_size,
         chunk_size,
@@ -94,6 +102,7 @@ def screen_library(
         rank,
         limit,
         neighbours,
+        fast,
     )
     done_before = _prepare_folder(out, settings, overwrite)
     scorer = ChunkScorer(pipe, out, pipe.typical_rates(), settings)
@@ -105,6 +114,10 @@ def screen_library(
             from .screen_ray import score_on_ray
 
             results = score_on_ray(executor, scorer, chunks)
+        elif workers > 1:
+            from .screen_local import score_in_workers
+
+            results = score_in_workers(workers, scorer, chunks, pipe.stages)
         else:
             results = score_here(scorer, chunks)
         for rows, (kept, n_bad), resumed in results:
@@ -122,7 +135,8 @@ def screen_library(
         "scored_per_second_this_run": round(scored_now / seconds, 1) if seconds > 0 else None,
         "parts_done_before": done_before,
         "executor": "local" if executor is None else executor.name,
-        # where this run's time went (local runs; Ray workers time their own chunks)
+        "workers": workers,
+        # where this run's time went (local runs, summed over --workers; Ray workers time their own chunks)
         "stage_seconds": pipe.stages.as_dict() if executor is None or executor.name != "ray" else None,
         "settings": asdict(settings),
     }

@@ -29,13 +29,16 @@ class ScreenSettings:
     rank: str
     limit: int | None
     neighbours: str = "faiss"  # how each molecule's support neighbours are found
+    fast: bool = False  # the distilled encoder and int8 decoder (`llmpredgraph distil`)
     version: str = __version__
 
 
-def model_digest(folder: Path) -> str:
+def model_digest(folder: Path, fast: bool = False) -> str:
     h = hashlib.sha256()
-    for name in ("config.yaml", "meta.yaml", "model.pt", "tower.pt"):
-        h.update((folder / name).read_bytes())
+    fast_files = ("drug_student.npz", "decoder_int8.onnx") if fast else ()
+    for name in ("config.yaml", "meta.yaml", "model.pt", "tower.pt", *fast_files):
+        if (folder / name).is_file() or name not in fast_files:  # a missing fast file: load_predictor says so
+            h.update((folder / name).read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -27,7 +27,7 @@ class RayChunkWorker:
     def __init__(self, out: str, base: np.ndarray, settings: dict, threads: int):
         set_threads(threads)
         s = ScreenSettings(**settings)
-        self.scorer = ChunkScorer(load_predictor(s.model), Path(out), base, s)
+        self.scorer = ChunkScorer(load_predictor(s.model, fast=s.fast), Path(out), base, s)
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         rows = []

@@ -1,0 +1,159 @@
+"""`distil`: add a fast screening path to a cold model folder, and measure what it costs.
+
+1. Corpus molecules (MOSES by default; no labels) are encoded by the folder's SMILES LM, the teacher.
+2. A student MLP learns those vectors from Morgan counts (`pretraining.student`), and is saved.
+3. The decoder is quantised to int8, calibrated on corpus molecules' decoder inputs (`fast_decoder`).
+4. Fidelity, on `check` corpus molecules the student never saw (MOSES's first 1,000, issue 33's
+   check set): per molecule, the Spearman correlation of the fast path's scores with the float path's
+   over every side effect; the same for the student alone and for the mean LM vector (what any
+   encoder must beat to have a say); and how much of the LM's own contribution (its score minus the
+   mean vector's) the student reproduces. Written to `fast_path.json` in the folder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..atomic import write_json
+from ..data.corpora import corpus_smiles
+from ..data.structures import standard_smiles
+from ..encoders.student import STUDENT_SPEC, StudentEncoder, count_fingerprints, save_student
+from ..errors import UserError
+from ..pipeline.fast_decoder import DECODER_FILE, quantise_decoder
+from ..pipeline.portable import PortableModel
+
+REPORT = "fast_path.json"
+CALIBRATION = 600  # training molecules whose decoder inputs calibrate the int8 scales
+
+
+def _standardised(smiles: list[str]) -> list[str]:
+    out = []
+    for s in smiles:
+        try:
+            out.append(standard_smiles(s))
+        except ValueError:
+            continue  # a corpus row RDKit cannot read teaches nothing
+    return list(dict.fromkeys(out))
+
+
+def _row_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row, the Spearman correlation of a[i] and b[i] (average ranks for ties)."""
+    from scipy.stats import rankdata
+
+    ra, rb = rankdata(a, axis=1), rankdata(b, axis=1)
+    ra, rb = ra - ra.mean(1, keepdims=True), rb - rb.mean(1, keepdims=True)
+    den = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
+    return np.where(den > 0, (ra * rb).sum(1) / np.maximum(den, 1e-12), 1.0)
+
+
+def _summary(rho: np.ndarray) -> dict:
+    return {
+        "mean": round(float(rho.mean()), 5),
+        "p5": round(float(np.percentile(rho, 5)), 5),
+        "min": round(float(rho.min()), 5),
+    }
+
+
+class _Fixed:
+    """An encoder that returns given vectors (the fidelity's mean-vector reference)."""
+
+    def __init__(self, vectors: np.ndarray):
+        self.vectors = vectors
+
+    def encode(self, smiles: list[str], progress: bool = False) -> np.ndarray:
+        return self.vectors[: len(smiles)]
+
+
+def distil_model(
+    model_dir,
+    corpora: tuple[str, ...] = ("moses",),
+    n: int = 40_000,
+    check: int = 1000,
+    hidden: int = 1024,
+    epochs: int = 30,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Fit and save the student and the int8 decoder into `model_dir`; returns the fidelity report.
+    The check set is the first `check` molecules of corpora[0]; the student trains on the next `n`
+    of it and on up to `n` of every other corpus, never on a check molecule."""
+    pipe = PortableModel.load(model_dir)
+    folder = pipe.folder
+    if not pipe.cfg.protocol.holds_out_drugs:
+        raise UserError("a warm model scores no new molecules, so it has nothing to screen", "distil a cold model")
+    if not pipe.spec.get("pair_columns"):
+        raise UserError("this model's decoder reads no pair features; its fast path is not built", "retrain it")
+    if n < 1 or check < 1:
+        raise UserError(f"--n {n} and --check {check} must be positive", "pass e.g. --n 40000 --check 1000")
+    first = _standardised(corpus_smiles(corpora[0], limit=check + n))
+    check_set, train = first[:check], first[check:]
+    for name in corpora[1:]:
+        train += _standardised(corpus_smiles(name, limit=n))
+    held = set(check_set)
+    train = list(dict.fromkeys(s for s in train if s not in held))
+    if len(check_set) < check or len(train) < 2:
+        raise UserError(
+            f"corpus {corpora[0]} gave {len(check_set)} check and {len(train)} training molecules",
+            "pass a larger corpus or smaller --check / --n",
+        )
+    teacher = pipe.drug_encoder()
+    Y, Y_check = teacher.encode(train, progress=progress), teacher.encode(check_set)
+    d = pipe.cfg.encoders.drug  # the model's own fingerprint, so the counts double as its neighbour bits
+    counts = count_fingerprints(train, d.fp_radius, d.fp_bits)
+
+    from ..pretraining.student import fit_student
+
+    weights = fit_student(counts, Y, hidden=hidden, epochs=epochs, seed=seed, progress=progress)
+    spec = {
+        "radius": d.fp_radius,
+        "bits": d.fp_bits,
+        "teacher": (pipe.meta.get("encoders") or {}).get("drug") or teacher.identity,
+        "hidden": hidden,
+        "epochs": epochs,
+        "seed": seed,
+        "corpora": list(corpora),
+        "train_molecules": len(train),
+        "check_molecules": len(check_set),
+    }
+    save_student(folder, weights, spec)
+
+    student = StudentEncoder(folder)
+    pipe._encoder = student  # the float decoder's inputs as the fast path will feed them
+    qg = pipe.molecule_graph(train[:CALIBRATION], standardised=True, neighbours="faiss")
+    pair = pipe._pair(qg)
+    P = np.stack([pair[c] for c in pipe.spec["pair_columns"]], axis=2)
+    quantise_decoder(pipe.a, pipe._node_vectors(qg), P, folder / DECODER_FILE)
+
+    report = {"settings": spec, "fidelity": fidelity(folder, check_set, Y_check, Y.mean(0))}
+    write_json(folder / STUDENT_SPEC, spec | {"fidelity": report["fidelity"]})
+    write_json(folder / REPORT, report)
+    return report
+
+
+def fidelity(folder, smiles: list[str], Y_teacher: np.ndarray, mean_vector: np.ndarray) -> dict:
+    """The fast path against the float path on `smiles` (see the module docstring)."""
+    exact, fast = PortableModel.load(folder), PortableModel.load(folder, fast=True)
+
+    def scores(p, encoder=None):
+        if encoder is not None:
+            p._encoder = encoder
+        return p.predict_molecules(smiles, neighbours="faiss", standardised=True)
+
+    ref, got = scores(exact), scores(fast)
+    student_only = scores(PortableModel.load(folder), StudentEncoder(folder))
+    mean_only = scores(PortableModel.load(folder), _Fixed(np.broadcast_to(mean_vector, Y_teacher.shape)))
+    S = StudentEncoder(folder).encode(smiles)
+    cos = (S * Y_teacher).sum(1) / np.maximum(np.linalg.norm(S, axis=1) * np.linalg.norm(Y_teacher, axis=1), 1e-12)
+    r2 = 1 - ((S - Y_teacher) ** 2).sum() / ((Y_teacher - Y_teacher.mean(0)) ** 2).sum()
+    out = {"molecules": len(smiles), "student_vector_cosine": _summary(cos), "student_vector_r2": round(float(r2), 4)}
+    for head in ("assoc", "dsf"):
+        out[head] = {
+            "fast_path_spearman": _summary(_row_spearman(got[head], ref[head])),
+            "student_only_spearman": _summary(_row_spearman(student_only[head], ref[head])),
+            "mean_vector_spearman": _summary(_row_spearman(mean_only[head], ref[head])),
+            "lm_contribution_spearman": _summary(
+                _row_spearman(student_only[head] - mean_only[head], ref[head] - mean_only[head])
+            ),
+            "fast_path_max_abs_difference": round(float(np.abs(got[head] - ref[head]).max()), 5),
+        }
+    return out
