@@ -113,3 +113,18 @@ def test_screen_workers_write_the_parts_of_one_process(model_dir, tmp_path):
     summary = json.loads((tmp_path / "two" / "summary.json").read_text())
     assert summary["workers"] == 2 and summary["scored"] == len(CORPUS) and summary["rejected"] == 1
     assert summary["stage_seconds"]["decode"] > 0  # the workers' stage times reach the summary
+
+
+def test_a_screen_folder_from_before_fast_resumes(model_dir, tmp_path):
+    lib = tmp_path / "lib.smi"
+    lib.write_text("".join(f"{s} m{i}\n" for i, s in enumerate(CORPUS[:20])))
+    args = ("screen", "--model", model_dir, "--input", lib, "--out", tmp_path / "s", "--chunk-size", 10, "--quiet")
+    assert _run(*args).exit_code == 0
+    manifest = tmp_path / "s" / "screen.json"
+    old = json.loads(manifest.read_text())
+    del old["fast"]  # what a folder written before --fast holds
+    manifest.write_text(json.dumps(old))
+    res = _run(*args)
+    assert res.exit_code == 0 and "2 parts kept from before" in res.output, res.output
+    res = _run(*args, "--top", 5)
+    assert res.exit_code != 0 and "top differ" in res.output  # another setting still refuses

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 from ..atomic import write_json
@@ -28,7 +28,9 @@ def _prepare_folder(out: Path, settings: ScreenSettings, overwrite: bool) -> int
 
         shutil.rmtree(out)
     if manifest.is_file():
-        old = json.loads(manifest.read_text())
+        # a setting added since the folder was made counts as its default (`fast`: older folders)
+        old = {f.name: f.default for f in fields(ScreenSettings) if f.default is not MISSING}
+        old |= json.loads(manifest.read_text())
         if old != asdict(settings):
             changed = sorted(k for k in old.keys() | asdict(settings).keys() if old.get(k) != asdict(settings).get(k))
             raise UserError(
