@@ -31,7 +31,7 @@ def distil(model_dir, corpora, n, check, hidden, epochs, seed, quiet):
     The folder's SMILES LM encodes corpus molecules (no labels are read); a small MLP learns those
     vectors from Morgan counts (the distilled encoder), and the edge decoder is quantised to int8,
     calibrated on corpus molecules. The fidelity against the float path (per-molecule Spearman of
-    every side effect's scores, on held-out molecules) goes to MODEL/fast_path.json. About 4 minutes
+    every side effect's scores, on held-out molecules) goes to MODEL/fast_path.json. About 8 minutes
     on 2 CPU cores for the defaults.
     """
     from ..workflows.distil import distil_model
