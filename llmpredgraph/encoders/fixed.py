@@ -29,25 +29,27 @@ class HashEncoder(Encoder):
 
 
 class MorganEncoder(Encoder):
-    """Morgan (ECFP-like) bit fingerprints from RDKit."""
+    """Morgan (ECFP-like) bit fingerprints from RDKit; counts=True: how often each bit is set
+    (the distilled encoder's input; counts > 0 are the bits)."""
 
-    def __init__(self, radius: int = 2, n_bits: int = 2048):
-        self.radius, self.n_bits = radius, n_bits
+    def __init__(self, radius: int = 2, n_bits: int = 2048, counts: bool = False):
+        self.radius, self.n_bits, self.counts = radius, n_bits, counts
 
     @property
     def identity(self) -> str:
-        return f"morgan:r{self.radius}:b{self.n_bits}"
+        return f"morgan:r{self.radius}:b{self.n_bits}" + (":counts" if self.counts else "")
 
     def encode(self, inputs: list[str], progress: bool = False) -> np.ndarray:
         from rdkit import Chem
         from rdkit.Chem import rdFingerprintGenerator
 
         gen = rdFingerprintGenerator.GetMorganGenerator(radius=self.radius, fpSize=self.n_bits)
+        fingerprint = gen.GetCountFingerprintAsNumPy if self.counts else gen.GetFingerprintAsNumPy
         out = np.zeros((len(inputs), self.n_bits), dtype=np.float32)
         for i, s in enumerate(inputs):
             mol = Chem.MolFromSmiles(s)
             if mol is not None:
-                out[i] = gen.GetFingerprintAsNumPy(mol)
+                out[i] = fingerprint(mol)
         return out
 
 

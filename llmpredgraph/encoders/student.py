@@ -17,25 +17,12 @@ import numpy as np
 from ..atomic import write_json, write_with
 from ..errors import UserError
 from .base import Encoder
+from .fixed import MorganEncoder
 
 STUDENT_ARRAYS, STUDENT_SPEC = "drug_student.npz", "drug_student.json"
 
 
-def count_fingerprints(smiles: list[str], radius: int, bits: int) -> np.ndarray:
-    """[m, bits] Morgan count fingerprints (float32); an unparsable SMILES gives a zero row."""
-    from rdkit import Chem
-    from rdkit.Chem import rdFingerprintGenerator
-
-    gen = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=bits)
-    out = np.zeros((len(smiles), bits), dtype=np.float32)
-    for i, s in enumerate(smiles):
-        mol = Chem.MolFromSmiles(s)
-        if mol is not None:
-            out[i] = gen.GetCountFingerprintAsNumPy(mol)
-    return out
-
-
-def _gelu(x: np.ndarray) -> np.ndarray:
+def _gelu(x: np.ndarray) -> np.ndarray:  # pipeline.portable_layers.gelu, which this layer cannot import
     from scipy.special import erf
 
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
@@ -71,7 +58,7 @@ class StudentEncoder(Encoder):
         with np.load(folder / STUDENT_ARRAYS) as z:
             self.w = {k: z[k].astype(np.float32) for k in z.files}
         self.radius, self.bits, self.teacher = self.spec["radius"], self.spec["bits"], self.spec["teacher"]
-        self.last_counts: np.ndarray | None = None  # the last call's count fingerprints (the neighbours reuse them)
+        self.fingerprints = MorganEncoder(self.radius, self.bits, counts=True)
 
     @property
     def identity(self) -> str:
@@ -85,6 +72,10 @@ class StudentEncoder(Encoder):
         x = _gelu(x @ w["w2"].T + w["b2"])
         return ((x @ w["w3"].T + w["b3"]) * w["scale"] + w["mean"]).astype(np.float32)
 
+    def encode_with_bits(self, inputs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors [m, lm_dim], the bit fingerprints [m, bits]) from one count fingerprint each."""
+        counts = self.fingerprints.encode(list(inputs))
+        return self.from_counts(counts), (counts > 0).astype(np.float32)
+
     def encode(self, inputs: list[str], progress: bool = False) -> np.ndarray:
-        self.last_counts = count_fingerprints(list(inputs), self.radius, self.bits)
-        return self.from_counts(self.last_counts)
+        return self.from_counts(self.fingerprints.encode(list(inputs)))

@@ -159,20 +159,22 @@ class PortableModel:
             )
         with self.stages("standardise"):
             canon = list(smiles) if standardised else [_standard(s, i) for i, s in enumerate(smiles)]
+        d = self.cfg.encoders.drug
         with self.stages("encode"):
-            x_new = self._tower(self.drug_encoder().encode(canon))
+            enc, fp_new = self.drug_encoder(), None
+            if hasattr(enc, "encode_with_bits") and (enc.radius, enc.bits) == (d.fp_radius, d.fp_bits):
+                raw, fp_new = enc.encode_with_bits(canon)  # the student's counts give the neighbour bits too
+            else:
+                raw = enc.encode(canon)
+            x_new = self._tower(raw)
         with self.stages("neighbours"):
             g, n = self.cfg.graph, self.support.n_drugs
-            fp_new = None
-            if g.knn_similarity != "embedding":
+            if g.knn_similarity == "embedding":
+                fp_new = None
+            elif fp_new is None:
                 from ..encoders.fixed import MorganEncoder
 
-                d = self.cfg.encoders.drug
-                counts = getattr(self._encoder, "last_counts", None)
-                if counts is not None and (self._encoder.radius, self._encoder.bits) == (d.fp_radius, d.fp_bits):
-                    fp_new = (counts > 0).astype(np.float32)  # the student's counts: RDKit's bits, for free
-                else:
-                    fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
+                fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
             atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
             if neighbours == "faiss":
                 if knowledge is not None:

@@ -17,7 +17,8 @@ import numpy as np
 from ..atomic import write_json
 from ..data.corpora import corpus_smiles
 from ..data.structures import standard_smiles
-from ..encoders.student import STUDENT_SPEC, StudentEncoder, count_fingerprints, save_student
+from ..encoders.fixed import MorganEncoder
+from ..encoders.student import STUDENT_SPEC, StudentEncoder, save_student
 from ..errors import UserError
 from ..pipeline.fast_decoder import DECODER_FILE, quantise_decoder
 from ..pipeline.portable import PortableModel
@@ -99,7 +100,7 @@ def distil_model(
     teacher = pipe.drug_encoder()
     Y, Y_check = teacher.encode(train, progress=progress), teacher.encode(check_set)
     d = pipe.cfg.encoders.drug  # the model's own fingerprint, so the counts double as its neighbour bits
-    counts = count_fingerprints(train, d.fp_radius, d.fp_bits)
+    counts = MorganEncoder(d.fp_radius, d.fp_bits, counts=True).encode(train)
 
     from ..pretraining.student import fit_student
 
@@ -140,9 +141,10 @@ def fidelity(folder, smiles: list[str], Y_teacher: np.ndarray, mean_vector: np.n
         return p.predict_molecules(smiles, neighbours="faiss", standardised=True)
 
     ref, got = scores(exact), scores(fast)
-    student_only = scores(PortableModel.load(folder), StudentEncoder(folder))
+    student = fast.drug_encoder()  # the fast path's StudentEncoder
+    student_only = scores(PortableModel.load(folder), student)
     mean_only = scores(PortableModel.load(folder), _Fixed(np.broadcast_to(mean_vector, Y_teacher.shape)))
-    S = StudentEncoder(folder).encode(smiles)
+    S = student.encode(smiles)
     cos = (S * Y_teacher).sum(1) / np.maximum(np.linalg.norm(S, axis=1) * np.linalg.norm(Y_teacher, axis=1), 1e-12)
     r2 = 1 - ((S - Y_teacher) ** 2).sum() / ((Y_teacher - Y_teacher.mean(0)) ** 2).sum()
     out = {"molecules": len(smiles), "student_vector_cosine": _summary(cos), "student_vector_r2": round(float(r2), 4)}
