@@ -214,6 +214,21 @@ class LabelsCfg(Strict):
     extra_drugs: bool = False
 
 
+class FastPathCfg(Strict):
+    """Also score each cold fold's test drugs through `screen --fast`'s path (method graph_fast): the
+    fold's model folder gets a student SMILES encoder, distilled from the frozen SMILES LM on unlabelled
+    corpus molecules (fitted once per run and cached; `llmpredgraph distil` fits the same), and an
+    int8 decoder calibrated on corpus molecules. No benchmark label reaches the student."""
+
+    enabled: bool = False
+    corpora: list[str] = Field(["moses"], min_length=1)  # moses, chembl-drugs or a file of SMILES
+    n: int = Field(40_000, gt=1)  # training molecules taken from each corpus
+    check: int = Field(1000, gt=0)  # the first corpus's first molecules, never trained on (distil's check set)
+    hidden: int = Field(1024, gt=0)
+    epochs: int = Field(30, gt=0)
+    seed: int = Field(0, ge=0)
+
+
 class Config(Strict):
     name: str = "cold"
     seed: int = 0
@@ -234,6 +249,7 @@ class Config(Strict):
         "knn_offset",
     ]
     selection: SelectionCfg = SelectionCfg()
+    fast_path: FastPathCfg = FastPathCfg()
 
     @model_validator(mode="after")
     def _warm_only(self) -> Config:
@@ -249,6 +265,12 @@ class Config(Strict):
                     "model.drug_embedding needs the warm protocol (cold test drugs would keep untrained vectors); "
                     "set model.drug_embedding: false or protocol.kind: warm"
                 )
+        if self.fast_path.enabled and not (self.protocol.holds_out_drugs and self.protocol.with_graph):
+            raise ValueError(
+                "fast_path scores held-out drugs as new molecules with the graph model, so it needs a cold or "
+                "scaffold protocol with the graph; set protocol.with_graph: true and a cold or scaffold "
+                "protocol.kind, or fast_path.enabled: false"
+            )
         if not (self.protocol.with_graph or self.protocol.with_mlp or self.baselines):
             raise ValueError(
                 "nothing to run: protocol.with_graph and protocol.with_mlp are false and baselines is empty"

@@ -21,3 +21,8 @@ def processed_dir() -> Path:
 
 def cache_dir() -> Path:
     return data_dir() / "cache"
+
+
+def students_dir() -> Path:
+    """Distilled SMILES encoders, by teacher, settings and corpus molecules (`pretraining.student`)."""
+    return cache_dir() / "students"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,6 +30,7 @@ class Inputs:
     tanimoto: np.ndarray
     identities: dict = field(default_factory=dict)
     knowledge: DrugKnowledge | None = None
+    student: Any = None  # fast_path: the distilled SMILES encoder (`pretraining.student.Distilled`), label-free
 
     def similarity(self, weights: dict[str, float]) -> np.ndarray:
         """[n_drug, n_drug] drug similarity under channel weights (see `weighted_similarity`)."""
@@ -104,4 +106,30 @@ def load_inputs(bench, cfg: Config, progress: bool = True) -> Inputs:
     fp = cache.embed(
         MorganEncoder(cfg.encoders.drug.fp_radius, cfg.encoders.drug.fp_bits), bench.smiles, progress=False
     )
-    return Inputs(X_drug, X_se, fp, tanimoto_matrix(fp), idents, DrugKnowledge.from_benchmark(bench))
+    student = fast_path_student(cfg, progress) if cfg.fast_path.enabled else None
+    return Inputs(X_drug, X_se, fp, tanimoto_matrix(fp), idents, DrugKnowledge.from_benchmark(bench), student)
+
+
+def fast_path_student(cfg: Config, progress: bool = True):
+    """The student of the configured SMILES LM on the fast_path corpus (fitted once, then cached):
+    unlabelled corpus molecules only, so one student serves every fold."""
+    from ..encoders.factory import build_drug_encoder
+    from ..paths import students_dir
+    from ..pretraining.student import distil_corpus
+
+    teacher = build_drug_encoder(cfg.encoders, str(resolve_device(cfg.device)))
+    f, d = cfg.fast_path, cfg.encoders.drug
+    return distil_corpus(
+        teacher,
+        teacher.identity,
+        d.fp_radius,
+        d.fp_bits,
+        tuple(f.corpora),
+        f.n,
+        f.check,
+        f.hidden,
+        f.epochs,
+        f.seed,
+        progress,
+        students_dir(),
+    )

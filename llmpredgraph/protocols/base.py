@@ -132,6 +132,13 @@ class Protocol(ABC):
     def predict(self, split: Split, targets: Targets, pipe: Pipeline) -> dict[str, np.ndarray]:
         """Test-time score matrices [len(targets.rows), n_se] of a fitted pipeline."""
 
+    def predict_fast(
+        self, split: Split, targets: Targets, pipe: Pipeline, inputs: Inputs, reference: dict[str, np.ndarray]
+    ) -> tuple[dict[str, np.ndarray], dict]:
+        """The test rows scored through `screen --fast`'s path (fast_path.enabled), and its record;
+        reference: the same pipeline's test-time scores. Only protocols that hold out drugs have one."""
+        raise NotImplementedError(f"the {self.kind} protocol scores no new molecules")
+
     @abstractmethod
     def baseline(self, name: str, split: Split, targets: Targets, inputs: Inputs, **knobs) -> dict[str, np.ndarray]:
         """A baseline's score matrices over the same rows, from training labels only."""

@@ -83,6 +83,27 @@ class ColdProtocol(Protocol):
         # Test time: every training drug (fit + validation) is labelled support; test drugs are queries.
         return pipe.predict_matrix(split.fold.train, split.fold.test, R=split.R_train)
 
+    def predict_fast(self, split: Split, targets: Targets, pipe: Pipeline, inputs, reference):
+        """Test drugs as `predict` would score them as new molecules from a model folder of the fold's
+        training drugs (every training label shown), through the fast path; with their ATC classes and
+        targets, as `predict` passes a known drug's. The student learnt from corpus molecules only."""
+        from ..pipeline.fast_path import fold_fast_scores
+
+        test, kn = split.fold.test, inputs.knowledge
+        knowledge = ([kn.atc[i] for i in test], [kn.proteins[i] for i in test]) if kn is not None else None
+        smiles = [self.bench.smiles[i] for i in test]
+        return fold_fast_scores(
+            pipe,
+            split.fold.train,
+            split.R_train,
+            smiles,
+            knowledge,
+            inputs.student,
+            inputs.X_drug[test],
+            reference,
+            self.cfg.threads or 1,
+        )
+
     def baseline(self, name: str, split: Split, targets: Targets, inputs, **knobs) -> dict[str, np.ndarray]:
         return run_baseline(name, split.R_train, split.fold.train, split.fold.test, inputs, **knobs)
 

@@ -101,6 +101,10 @@ def run_fold(
         info[name] = {**pipe.history, "seconds": time.perf_counter() - t1}
         if len(candidates) > 1:
             info[name]["selection"] = {"chosen": chosen, "validation_scores": scores}
+    if cfg.fast_path.enabled:  # the same fold's graph model through `screen --fast`'s path
+        t2 = time.perf_counter()
+        preds["graph_fast"], record = protocol.predict_fast(split, targets, pipes["graph"], inputs, preds["graph"])
+        info["fast_path"] = {**record, "seconds": time.perf_counter() - t2}
     features = pipes["graph"].features if "graph" in pipes else features
     for name in cfg.baselines:
         preds[name] = protocol.baseline(name, split, targets, inputs, **knobs[name])

@@ -15,26 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..atomic import write_json
-from ..data.corpora import corpus_smiles
-from ..data.structures import standard_smiles
-from ..encoders.fixed import MorganEncoder
-from ..encoders.student import STUDENT_SPEC, StudentEncoder, save_student
+from ..encoders.student import STUDENT_SPEC
 from ..errors import UserError
-from ..pipeline.fast_decoder import DECODER_FILE, quantise_decoder
+from ..paths import students_dir
+from ..pipeline.fast_path import FixedVectors, add_fast_path
 from ..pipeline.portable import PortableModel
 
 REPORT = "fast_path.json"
-CALIBRATION = 600  # training molecules whose decoder inputs calibrate the int8 scales
-
-
-def _standardised(smiles: list[str]) -> list[str]:
-    out = []
-    for s in smiles:
-        try:
-            out.append(standard_smiles(s))
-        except ValueError:
-            continue  # a corpus row RDKit cannot read teaches nothing
-    return list(dict.fromkeys(out))
 
 
 def _row_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -55,16 +42,6 @@ def _summary(rho: np.ndarray) -> dict:
     }
 
 
-class _Fixed:
-    """An encoder that returns given vectors (the fidelity's mean-vector reference)."""
-
-    def __init__(self, vectors: np.ndarray):
-        self.vectors = vectors
-
-    def encode(self, smiles: list[str], progress: bool = False) -> np.ndarray:
-        return self.vectors[: len(smiles)]
-
-
 def distil_model(
     model_dir,
     corpora: tuple[str, ...] = ("moses",),
@@ -77,56 +54,27 @@ def distil_model(
 ) -> dict:
     """Fit and save the student and the int8 decoder into `model_dir`; returns the fidelity report.
     The check set is the first `check` molecules of corpora[0]; the student trains on the next `n`
-    of it and on up to `n` of every other corpus, never on a check molecule."""
+    of it and on up to `n` of every other corpus, never on a check molecule. A student fitted before
+    with the same teacher, settings and molecules (by `distil` or an experiment's fast_path) is
+    reused from the cache."""
+    from ..pretraining.student import distil_corpus
+
     pipe = PortableModel.load(model_dir)
     folder = pipe.folder
     if not pipe.cfg.protocol.holds_out_drugs:
         raise UserError("a warm model scores no new molecules, so it has nothing to screen", "distil a cold model")
     if not pipe.spec.get("pair_columns"):
         raise UserError("this model's decoder reads no pair features; its fast path is not built", "retrain it")
-    if n < 1 or check < 1:
-        raise UserError(f"--n {n} and --check {check} must be positive", "pass e.g. --n 40000 --check 1000")
-    first = _standardised(corpus_smiles(corpora[0], limit=check + n))
-    check_set, train = first[:check], first[check:]
-    for name in corpora[1:]:
-        train += _standardised(corpus_smiles(name, limit=n))
-    held = set(check_set)
-    train = list(dict.fromkeys(s for s in train if s not in held))
-    if len(check_set) < check or len(train) < 2:
-        raise UserError(
-            f"corpus {corpora[0]} gave {len(check_set)} check and {len(train)} training molecules",
-            "pass a larger corpus or smaller --check / --n",
-        )
-    teacher = pipe.drug_encoder()
-    Y, Y_check = teacher.encode(train, progress=progress), teacher.encode(check_set)
-    d = pipe.cfg.encoders.drug  # the model's own fingerprint, so the counts double as its neighbour bits
-    counts = MorganEncoder(d.fp_radius, d.fp_bits, counts=True).encode(train)
-
-    from ..pretraining.student import fit_student
-
-    weights = fit_student(counts, Y, hidden=hidden, epochs=epochs, seed=seed, progress=progress)
-    spec = {
-        "radius": d.fp_radius,
-        "bits": d.fp_bits,
-        "teacher": (pipe.meta.get("encoders") or {}).get("drug") or teacher.identity,
-        "hidden": hidden,
-        "epochs": epochs,
-        "seed": seed,
-        "corpora": list(corpora),
-        "train_molecules": len(train),
-        "check_molecules": len(check_set),
-    }
-    save_student(folder, weights, spec)
-
-    student = StudentEncoder(folder)
-    pipe._encoder = student  # the float decoder's inputs as the fast path will feed them
-    qg = pipe.molecule_graph(train[:CALIBRATION], standardised=True, neighbours="faiss")
-    pair = pipe._pair(qg)
-    P = np.stack([pair[c] for c in pipe.spec["pair_columns"]], axis=2)
-    quantise_decoder(pipe.a, pipe._node_vectors(qg), P, folder / DECODER_FILE)
-
-    report = {"settings": spec, "fidelity": fidelity(folder, check_set, Y_check, Y.mean(0))}
-    write_json(folder / STUDENT_SPEC, spec | {"fidelity": report["fidelity"]})
+    teacher, d = pipe.drug_encoder(), pipe.cfg.encoders.drug
+    # the model's own fingerprint, so the student's counts double as its neighbour bits
+    identity = (pipe.meta.get("encoders") or {}).get("drug") or teacher.identity
+    distilled = distil_corpus(
+        teacher, identity, d.fp_radius, d.fp_bits, corpora, n, check, hidden, epochs, seed, progress, students_dir()
+    )
+    add_fast_path(folder, distilled)
+    fid = fidelity(folder, distilled.check, distilled.teacher_check, distilled.teacher_mean)
+    report = {"settings": distilled.spec, "fidelity": fid}
+    write_json(folder / STUDENT_SPEC, distilled.spec | {"fidelity": fid})
     write_json(folder / REPORT, report)
     return report
 
@@ -143,7 +91,7 @@ def fidelity(folder, smiles: list[str], Y_teacher: np.ndarray, mean_vector: np.n
     ref, got = scores(exact), scores(fast)
     student = fast.drug_encoder()  # the fast path's StudentEncoder
     student_only = scores(PortableModel.load(folder), student)
-    mean_only = scores(PortableModel.load(folder), _Fixed(np.broadcast_to(mean_vector, Y_teacher.shape)))
+    mean_only = scores(PortableModel.load(folder), FixedVectors(np.broadcast_to(mean_vector, Y_teacher.shape)))
     S = student.encode(smiles)
     cos = (S * Y_teacher).sum(1) / np.maximum(np.linalg.norm(S, axis=1) * np.linalg.norm(Y_teacher, axis=1), 1e-12)
     r2 = 1 - ((S - Y_teacher) ** 2).sum() / ((Y_teacher - Y_teacher.mean(0)) ** 2).sum()
