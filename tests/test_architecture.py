@@ -15,8 +15,8 @@ LAYERS = [
     {"config", "devices", "provenance", "runfolder", "serving"},
     {"data"},
     {"encoders", "metrics", "decomposition"},
-    {"contrastive", "graph", "reporting"},
-    {"pipeline", "baselines", "pretraining"},
+    {"contrastive", "graph", "reporting", "pretraining"},  # pretraining: label-free, encoders and corpora only
+    {"pipeline", "baselines"},
     {"protocols"},
     {"workflows"},
     {"cli", "speed"},

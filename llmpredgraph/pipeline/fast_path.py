@@ -17,12 +17,14 @@ vectors and the int8 decoder.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..encoders.student import StudentEncoder, save_student
 from .fast_decoder import DECODER_FILE, quantise_decoder
+from .knowledge import DrugKnowledge
 from .portable import HEADS, PortableModel
 
 CALIBRATION = 600  # student-training molecules whose decoder inputs calibrate the int8 scales
@@ -51,6 +53,32 @@ def add_fast_path(folder: str | Path, distilled, threads: int | None = None) -> 
     quantise_decoder(pipe.a, pipe._node_vectors(qg), P, folder / DECODER_FILE)
 
 
+def support_only(pipe, rows: np.ndarray, R: np.ndarray):
+    """The fitted `pipe` with support drugs `rows` only, labelled R[rows]: what a cold fold's
+    training drugs would save as a model folder, so that its test drugs (left out here) are scored
+    as new molecules. The weights are shared, not copied."""
+    from .fitted import Pipeline
+
+    rows = np.asarray(rows, dtype=np.int64)
+    f, s = pipe.features, pipe.support
+    feats = replace(f, x_drug=f.x_drug[rows], S_drug=f.S_drug[np.ix_(rows, rows)], raw_drug=None)
+    names = [s.drug_names[i] for i in rows]
+    kept = set(names)
+    k = s.knowledge
+    sup = replace(
+        s,
+        R=R[rows],
+        fingerprints=s.fingerprints[rows],
+        drug_names=names,
+        drug_smiles=[s.drug_smiles[i] for i in rows],
+        knowledge=DrugKnowledge([k.atc[i] for i in rows], [k.proteins[i] for i in rows]) if k else None,
+        label_frequencies=[r for r in s.label_frequencies if r[0] in kept] if s.label_frequencies else None,
+    )
+    view = Pipeline(pipe.cfg, feats, sup, model=pipe.model)
+    view.history, view.meta = pipe.history, dict(pipe.meta)
+    return view
+
+
 def fold_fast_scores(
     pipe,
     support: np.ndarray,
@@ -67,7 +95,7 @@ def fold_fast_scores(
     (the torch fold's scores), which must be float noise, and the fast path's own difference from it.
     support, R: the fold's training drugs and the labels test time shows; knowledge: the test drugs'
     (ATC classes, 'category:uniprot' entries) or None."""
-    view = pipe.support_only(support, R)
+    view = support_only(pipe, support, R)
     with tempfile.TemporaryDirectory(prefix="fastpath-") as tmp:
         folder = Path(tmp) / "model"
         view.save(folder)

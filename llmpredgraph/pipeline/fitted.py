@@ -9,7 +9,6 @@ validator, then `predict(...)`. `save(folder)` writes a self-contained model fol
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -80,29 +79,6 @@ class Pipeline:
         self.support = self.support.with_labels(R)
         self.builder = self.graph_builder(self.features.x_drug, self.features.S_drug, R)
         self._typical, self._index, self._cooc = None, None, None
-
-    def support_only(self, rows: np.ndarray, R: np.ndarray) -> Pipeline:
-        """This fitted model with support drugs `rows` only, labelled R[rows]: what a cold fold's
-        training drugs would save as a model folder, so that its test drugs (left out here) are
-        scored as new molecules (`pipeline.fast_path`). The weights are shared, not copied."""
-        rows = np.asarray(rows, dtype=np.int64)
-        f, s = self.features, self.support
-        feats = replace(f, x_drug=f.x_drug[rows], S_drug=f.S_drug[np.ix_(rows, rows)], raw_drug=None)
-        names = [s.drug_names[i] for i in rows]
-        kept = set(names)
-        k = s.knowledge
-        sup = replace(
-            s,
-            R=R[rows],
-            fingerprints=s.fingerprints[rows],
-            drug_names=names,
-            drug_smiles=[s.drug_smiles[i] for i in rows],
-            knowledge=DrugKnowledge([k.atc[i] for i in rows], [k.proteins[i] for i in rows]) if k else None,
-            label_frequencies=[r for r in s.label_frequencies if r[0] in kept] if s.label_frequencies else None,
-        )
-        view = Pipeline(self.cfg, feats, sup, model=self.model)
-        view.history, view.meta = self.history, dict(self.meta)
-        return view
 
     @property
     def uses_graph(self) -> bool:
