@@ -46,6 +46,7 @@ def test_a_folds_fast_path_is_its_float_model_through_student_and_int8_and_blind
     rec = a.info["fast_path"]
     # the model folder of the fold's training drugs gives the torch fold's scores (float path) ...
     assert max(rec["portable_vs_torch_max_abs"].values()) < 1e-5
+    assert set(rec["tie_rule_max_abs"]) == {"dsf", "dshf", "assoc"}  # what support-order ties alone move
     # ... and the fast path moves them, by the student's vectors and int8, but not by much
     assert 0 < rec["fast_vs_float_max_abs"]["assoc"] < 0.25
     assert set(a.metrics["graph_fast"]) == set(a.metrics["graph"])

@@ -10,8 +10,9 @@ measured on the same folds and targets as the float model (method graph_fast):
     test drugs scored as new molecules, with their ATC classes and targets (what `predict` passes)
 
 The same folder's float path, fed the drugs' own LM vectors, must give the torch fold's scores
-(the plumbing check `fold_fast_scores` reports); the fast path differs from it only by the student's
-vectors and the int8 decoder.
+under the folder's rule for prior voters tied in similarity (support order; the fold's own scores
+keep topk's pick): the plumbing check `fold_fast_scores` reports. The fast path differs from it
+only by the student's vectors and the int8 decoder.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def fold_fast_scores(
 ) -> tuple[dict[str, np.ndarray], dict]:
     """The fast path's scores [len(smiles), n_se] of a fold's test drugs, and a record: the largest
     difference between this folder's float path (fed `raw`, the drugs' own LM vectors) and `reference`
-    (the torch fold's scores), which must be float noise, and the fast path's own difference from it.
+    (the torch fold's scores, ties among prior voters broken by support order), which must be float
+    noise, and the fast path's own difference from it.
     support, R: the fold's training drugs and the labels test time shows; knowledge: the test drugs'
     (ATC classes, 'category:uniprot' entries) or None."""
     view = support_only(pipe, support, R)

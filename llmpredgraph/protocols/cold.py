@@ -86,13 +86,21 @@ class ColdProtocol(Protocol):
     def predict_fast(self, split: Split, targets: Targets, pipe: Pipeline, inputs, reference):
         """Test drugs as `predict` would score them as new molecules from a model folder of the fold's
         training drugs (every training label shown), through the fast path; with their ATC classes and
-        targets, as `predict` passes a known drug's. The student learnt from corpus molecules only."""
+        targets, as `predict` passes a known drug's. The student learnt from corpus molecules only.
+        reference: the fold's scores, whose prior voters tied in similarity are topk's pick; a model
+        folder breaks those ties by support order, so the plumbing check compares with the same
+        torch pass under that rule, and the record says how much the rule alone moves the scores."""
         from ..pipeline.fast_path import fold_fast_scores
 
+        pipe.builder.stable_ties = True
+        try:
+            stable = self.predict(split, targets, pipe)
+        finally:
+            pipe.builder.stable_ties = False
         test, kn = split.fold.test, inputs.knowledge
         knowledge = ([kn.atc[i] for i in test], [kn.proteins[i] for i in test]) if kn is not None else None
         smiles = [self.bench.smiles[i] for i in test]
-        return fold_fast_scores(
+        scores, record = fold_fast_scores(
             pipe,
             split.fold.train,
             split.R_train,
@@ -100,9 +108,11 @@ class ColdProtocol(Protocol):
             knowledge,
             inputs.student,
             inputs.X_drug[test],
-            reference,
+            stable,
             self.cfg.threads or 1,
         )
+        record["tie_rule_max_abs"] = {h: float(np.abs(stable[h] - reference[h]).max()) for h in stable}
+        return scores, record
 
     def baseline(self, name: str, split: Split, targets: Targets, inputs, **knobs) -> dict[str, np.ndarray]:
         return run_baseline(name, split.R_train, split.fold.train, split.fold.test, inputs, **knobs)
