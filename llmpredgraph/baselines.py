@@ -106,6 +106,18 @@ def bias(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, lam: float
     return out
 
 
+def _kernel(memo: dict, similarity, train_idx, query_idx, k: int, power: float):
+    """(frequency weights [n_query, n_with_class], association share [n_query, n_se]) of one
+    neighbour kernel, kept in `memo` per (similarity, k, power): neither depends on lam or shrink."""
+    listed, with_class = memo["rows"][:2]
+    key = ("neighbours", id(similarity), k, power)
+    if key not in memo or memo[key][0] is not similarity:  # the entry holds its matrix: an id is never reused
+        L = neighbour_weights(similarity, train_idx, query_idx, k, power)
+        Lf = L if with_class.all() else neighbour_weights(similarity, train_idx[with_class], query_idx, k, power)
+        memo[key] = (similarity, Lf, L @ listed)
+    return memo[key][1:]
+
+
 def knn_offset(
     R: np.ndarray,
     train_idx: np.ndarray,
@@ -115,13 +127,17 @@ def knn_offset(
     lam: float = 20.0,
     shrink: float = 1.0,
     power: float = 1.0,
+    assoc_k: int | None = None,
+    assoc_power: float | None = None,
     cache: dict | None = None,
     **_,
 ) -> dict[str, np.ndarray]:
     """mu + b_se + the neighbours' mean drug offset + their shrunk mean residual on the side effect,
     the neighbours being the k most similar training drugs (k = 0: all) weighted by similarity ** power
     (`neighbour_weights`). The bias model is fitted on training rows only; DSHF is the same model on
-    the high-frequency indicator; association is the neighbours' weighted share with the side effect.
+    the high-frequency indicator; association is the neighbours' weighted share with the side effect,
+    over the assoc_k most similar drugs weighted by similarity ** assoc_power (None: k and power, one
+    kernel for every head; association then gets its own, chosen on its own criterion).
     Training drugs with label mentions only (no class) vote on association, not on frequency: the
     frequency neighbours are the k most similar drugs with a class.
     cache: a dict shared by calls on the same R, train_idx and query_idx only (one fold's knob grid):
@@ -134,13 +150,11 @@ def knn_offset(
         with_class = (R_tr > 0).any(1)
         R_f = R_tr[with_class]
         memo["rows"] = (R[train_idx] > 0, with_class, R_f > 0, {"dsf": R_f, "dshf": is_high(R_f).astype(float)})
-    listed, with_class, known, Ys = memo["rows"]
-    nkey = ("neighbours", id(similarity), k, power)
-    if nkey not in memo or memo[nkey][0] is not similarity:  # the entry holds its matrix: an id is never reused
-        L = neighbour_weights(similarity, train_idx, query_idx, k, power)
-        Lf = L if with_class.all() else neighbour_weights(similarity, train_idx[with_class], query_idx, k, power)
-        memo[nkey] = (similarity, Lf, L @ listed)  # the share does not depend on lam or shrink
-    _, Lf, share = memo[nkey]
+    known, Ys = memo["rows"][2:]
+    Lf, share = _kernel(memo, similarity, train_idx, query_idx, k, power)
+    if assoc_k is not None or assoc_power is not None:  # association's own kernel
+        ak, ap = k if assoc_k is None else assoc_k, power if assoc_power is None else assoc_power
+        share = _kernel(memo, similarity, train_idx, query_idx, ak, ap)[1]
     out = {}
     for key, Y in Ys.items():
         if (key, lam) not in memo:

@@ -119,6 +119,10 @@ class PriorCfg(Strict):
     resid_shrink: float = Field(1.0, gt=0)  # shrinkage of the neighbours' mean residual on a side effect
     # association prior: popularity x the neighbours' degree (degree), or the neighbours' weighted share (share)
     assoc: Literal["degree", "share"] = "degree"
+    # the share's own kernel (assoc share only): the assoc_k most similar support drugs (0: all) with
+    # weights similarity ** assoc_power; None: k and power, the frequency priors' kernel
+    assoc_k: int | None = Field(None, ge=0)
+    assoc_power: float | None = Field(None, gt=0)
     # a neighbour baseline whose knobs, chosen per fold on validation drugs, set k, power, bias_shrink (lam),
     # resid_shrink (shrink) and graph.knn_weights (w_atc, w_target): the prior is that baseline's prediction
     tuned_by: Literal["knn_offset", "knn_offset_combined"] | None = None
@@ -188,8 +192,8 @@ class ProtocolCfg(Strict):
 
 BASELINE_KNOBS = {
     "knn_fp": ("k",),
-    "knn_offset": ("k", "lam", "shrink", "power"),
-    "knn_offset_combined": ("k", "lam", "shrink", "power", "w_atc", "w_target"),
+    "knn_offset": ("k", "lam", "shrink", "power", "assoc_k", "assoc_power"),
+    "knn_offset_combined": ("k", "lam", "shrink", "power", "w_atc", "w_target", "assoc_k", "assoc_power"),
     "bias": ("lam",),
     "galeano": ("k", "alpha"),
 }
@@ -200,7 +204,9 @@ class SelectionCfg(Strict):
 
     # name -> dotted overrides of the model config (graph model and plain MLP); empty = no selection
     candidates: dict[str, dict[str, Any]] = {}
-    # baseline -> knob -> values to try, e.g. {knn_offset: {k: [5, 10, 20], lam: [5.0, 20.0]}}
+    # baseline -> knob -> values to try, e.g. {knn_offset: {k: [5, 10, 20], lam: [5.0, 20.0]}}; the knobs of
+    # association's own kernel (assoc_k, assoc_power) are chosen after the rest, holding them, on the
+    # association criterion (mean of per-drug and stratified AUROC on validation drugs)
     baselines: dict[str, dict[str, list[int | float]]] = {}
 
 
@@ -285,6 +291,14 @@ class Config(Strict):
             raise ValueError(
                 f"model.prior.tuned_by names {tuner!r}, which is not in baselines; add it to baselines "
                 "(its knobs are chosen there) or set model.prior.tuned_by: null"
+            )
+        p, tuned = self.model.prior, self.selection.baselines.get(tuner or "", {})
+        if p.assoc != "share" and (
+            p.assoc_k is not None or p.assoc_power is not None or "assoc_k" in tuned or "assoc_power" in tuned
+        ):
+            raise ValueError(
+                "model.prior.assoc_k / assoc_power (or their selection grid) set the association share's own "
+                "kernel, which the degree prior does not use; set model.prior.assoc: share or drop them"
             )
         if self.protocol.holds_out_pairs and any(self.model.correction_centring):
             raise ValueError(

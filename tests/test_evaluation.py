@@ -4,9 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from llmpredgraph.baselines import run_baseline
 from llmpredgraph.config import Config
 from llmpredgraph.data.structures import scaffold_groups, standardise, structure_groups
+from llmpredgraph.metrics.functions import association_criterion
 from llmpredgraph.protocols import ColdProtocol, ScaffoldProtocol, make_protocol, run_fold
+from llmpredgraph.protocols.fold import choose_baseline_knobs
 from llmpredgraph.protocols.splits import cold_folds
 
 from .conftest import random_inputs, scrambled_benchmark
@@ -154,19 +157,38 @@ def test_nested_selection_chooses_on_validation_only(bench):
     data = cfg.dump()
     data["selection"] = {
         "candidates": {"k2": {"graph.drug_knn.k": 2}, "k4": {"graph.drug_knn.k": 4}},
-        "baselines": {"knn_offset": {"k": [2, 5], "lam": [1.0, 20.0]}},
+        "baselines": {"knn_offset": {"k": [2, 5], "lam": [1.0, 20.0], "assoc_k": [1, 0], "assoc_power": [1.0, 3.0]}},
     }
     cfg = Config.model_validate(data)
     protocol = make_protocol(bench, cfg)
     fold = protocol.folds()[0]
     res = run_fold(protocol, fold, random_inputs(bench), progress=False)
+    # association's own kernel is chosen after the other knobs, on its own criterion, holding them
+    chosen = res.info["baseline_selection"]["knn_offset"]
+    assoc = chosen["association_scores"]
+    assert [a for a, _ in assoc] == [{"assoc_k": k, "assoc_power": p} for k in (1, 0) for p in (1.0, 3.0)]
+    best = max(assoc, key=lambda t: t[1])[0]
+    assert {k: chosen["chosen"][k] for k in best} == best
+    main = {k: v for k, v in data["selection"]["baselines"]["knn_offset"].items() if not k.startswith("assoc")}
+    plain = Config.model_validate({**data, "selection": {**data["selection"], "baselines": {"knn_offset": main}}})
+    alone = choose_baseline_knobs(
+        make_protocol(bench, plain), protocol.split(fold), random_inputs(bench), "knn_offset", {}
+    )
+    assert {k: v for k, v in chosen["chosen"].items() if k in main} == alone  # the other knobs' choice is unchanged
+    split = protocol.split(fold)
+    val_pop = (split.R_fit[split.fit] > 0).mean(0)
+    pred = run_baseline("knn_offset", split.R_fit, split.fit, split.val, random_inputs(bench), **chosen["chosen"])
+    assert association_criterion(pred["assoc"], split.R_train[split.val], val_pop) == pytest.approx(
+        max(v for _, v in assoc)
+    )
     sel = res.info["graph"]["selection"]
     assert set(sel["validation_scores"]) == {"k2", "k4"}
     assert sel["validation_scores"][sel["chosen"]] == max(sel["validation_scores"].values())
     assert "selection" in res.info["mlp"]  # graph-only candidates train one plain MLP, scored for both
     assert len(set(res.info["mlp"]["selection"]["validation_scores"].values())) == 1
     knobs = res.info["baseline_selection"]["knn_offset"]
-    assert len(knobs["validation_scores"]) == 4 and knobs["chosen"] in [g for g, _ in knobs["validation_scores"]]
+    main_chosen = {k: v for k, v in knobs["chosen"].items() if not k.startswith("assoc_")}
+    assert len(knobs["validation_scores"]) == 4 and main_chosen in [g for g, _ in knobs["validation_scores"]]
     # the choice is blind to test labels: scrambling the test rows keeps every choice
     R = bench.R.copy()
     R[fold.test] = np.random.default_rng(3).integers(0, 6, size=(len(fold.test), bench.n_side_effects))

@@ -3,7 +3,15 @@ import math
 import numpy as np
 
 from llmpredgraph.baselines import knn_fp, se_mean
-from llmpredgraph.metrics.functions import binary_metrics, dsf_metrics, evaluate, popularity_bins, ranking_metrics
+from llmpredgraph.frequency import LISTED
+from llmpredgraph.metrics.functions import (
+    association_criterion,
+    binary_metrics,
+    dsf_metrics,
+    evaluate,
+    popularity_bins,
+    ranking_metrics,
+)
 from llmpredgraph.reporting.statistics import corrected_ttest, paired
 from llmpredgraph.reporting.summary import metrics_frame
 
@@ -105,6 +113,17 @@ def test_ranking_metrics_by_hand():
     ign = np.zeros_like(R, dtype=bool)
     ign[0, 2] = True
     assert math.isclose(ranking_metrics(s, R, pop, ignore=ign, k=2)["assoc_auroc_per_drug"], 1.0)
+
+
+def test_association_criterion_by_hand():
+    """Mean of per-drug and stratified AUROC, a listed cell (no class) counting as a side effect."""
+    R = np.array([[1, 0, 0, LISTED], [0, LISTED, 3, 0]])
+    s = np.array([[0.9, 0.1, 0.5, 0.4], [0.2, 0.3, 0.45, 0.1]])
+    pop = np.array([0.9, 0.1, 0.5, 0.2])
+    # per drug: drug 0 .9 .4 vs .1 .5 -> 3/4; drug 1 .45 .3 vs .2 .1 -> 1
+    # 10 bins over 4 side effects: one each; pooled over the drugs: se 0 .9 vs .2 -> 1, se 1 .3 vs .1 -> 1,
+    # se 2 .45 vs .5 -> 0, se 3 .4 vs .1 -> 1
+    assert math.isclose(association_criterion(s, R, pop), ((0.75 + 1.0) / 2 + 3 / 4) / 2)
 
 
 def test_knn_offset_baseline_by_hand():

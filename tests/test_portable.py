@@ -19,6 +19,11 @@ from .test_cli import TINY
 # two message-passing layers, and the prior's three neighbour rules: the kNN edges, the 4 most
 # similar support drugs (ties to the lower index), every support drug
 CONFIGS = {k: TINY.replace("layers: 1}", f"layers: 2, prior: {{k: {k}}}}}") for k in ("null", "4", "0")}
+# the association share on a kernel of its own (every support drug, squared similarities) beside the
+# frequency priors' 4 nearest: new molecules must index as many neighbours as the wider one reads
+CONFIGS["4+assoc0"] = TINY.replace(
+    "layers: 1}", "layers: 2, prior: {k: 4, assoc: share, assoc_k: 0, assoc_power: 2.0}}"
+)
 
 
 def _pair(folder):

@@ -38,6 +38,23 @@ def test_knn_offset_association_is_the_weighted_share():
     np.testing.assert_allclose(out["assoc"], [[w[0] + w[2], w[1] + w[2], w[0]]])
 
 
+def test_association_kernel_of_its_own_moves_the_share_only():
+    """assoc_k / assoc_power: association votes with every drug at power 2 (the share above), while
+    DSF and DSHF keep the nearest drug alone."""
+    R = np.array([[3, 0, 2], [0, 4, 0], [5, 5, 0], [0, 0, 0]])
+    S = np.eye(4)
+    S[3, :3] = [0.5, 0.5, 1.0]
+    one = knn_offset(R, np.arange(3), np.array([3]), similarity=S, k=1, power=1.0)
+    own = knn_offset(R, np.arange(3), np.array([3]), similarity=S, k=1, power=1.0, assoc_k=0, assoc_power=2.0)
+    np.testing.assert_allclose(one["assoc"], [[1.0, 1.0, 0.0]])  # drug 2 alone
+    w = np.array([0.25, 0.25, 1.0]) / 1.5
+    np.testing.assert_allclose(own["assoc"], [[w[0] + w[2], w[1] + w[2], w[0]]])
+    assert np.array_equal(own["dsf"], one["dsf"]) and np.array_equal(own["dshf"], one["dshf"])
+    # only k given: power stays the frequency kernel's
+    k0 = knn_offset(R, np.arange(3), np.array([3]), similarity=S, k=1, power=1.0, assoc_k=0)
+    np.testing.assert_allclose(k0["assoc"], [[0.25 + 0.5, 0.25 + 0.5, 0.25]])  # weights .25 .25 .5
+
+
 def _graph(R, S, support, query):
     n, m = R.shape
     cfg = Config().graph
@@ -46,8 +63,10 @@ def _graph(R, S, support, query):
     ).build(support, query)
 
 
-@pytest.mark.parametrize("k,power", [(0, 2.0), (3, 1.0), (2, 2.0)])
-def test_propagation_prior_is_the_tuned_baseline(k, power):
+@pytest.mark.parametrize(
+    "k,power,assoc_k,assoc_power", [(0, 2.0, None, None), (3, 1.0, None, None), (2, 2.0, None, None), (2, 1.0, 0, 3.0)]
+)
+def test_propagation_prior_is_the_tuned_baseline(k, power, assoc_k, assoc_power):
     """With the baseline's knobs, the graph's priors are knn_offset's predictions for the query drugs:
     an untrained graph model (zero corrections) predicts exactly what its neighbour baseline does."""
     rng = np.random.default_rng(1)
@@ -58,9 +77,10 @@ def test_propagation_prior_is_the_tuned_baseline(k, power):
     support, query = np.arange(8), np.arange(8, 12)
     data = _graph(R, S, support, query)
     d, s = torch.as_tensor(np.repeat(query, m)), torch.as_tensor(np.tile(np.arange(m), len(query)))
-    lp = LabelPropagation(offsets=True, k=k, power=power, bias_shrink=5.0, resid_shrink=2.0, assoc_share=True)
+    own = {"assoc_k": assoc_k, "assoc_power": assoc_power}  # association's own kernel, or None: k and power
+    lp = LabelPropagation(offsets=True, k=k, power=power, bias_shrink=5.0, resid_shrink=2.0, assoc_share=True, **own)
     pf = lp(data, d, s)
-    base = knn_offset(R, support, query, similarity=S, k=k, lam=5.0, shrink=2.0, power=power)
+    base = knn_offset(R, support, query, similarity=S, k=k, lam=5.0, shrink=2.0, power=power, **own)
     np.testing.assert_allclose(pf.assoc_prior.numpy().reshape(4, m), base["assoc"], atol=1e-5)
     dsf = (pf.dsf_prior.numpy() * 2 + 3).reshape(4, m)  # uncentre
     np.testing.assert_allclose(dsf, np.clip(base["dsf"], 1, 5), atol=1e-4)
@@ -82,9 +102,18 @@ def test_tuned_prior_takes_the_baselines_choice():
         1.0,
     )
     assert (t.graph.knn_weights.atc, t.graph.knn_weights.target, t.graph.knn_weights.structure) == (2.0, 0.5, 1.0)
+    assert (t.model.prior.assoc_k, t.model.prior.assoc_power) == (None, None)  # one kernel unless chosen
+    both = tuned_prior(
+        cfg, {"knn_offset_combined": {**chosen["knn_offset_combined"], "assoc_k": 160, "assoc_power": 3.0}}
+    )
+    assert (both.model.prior.k, both.model.prior.assoc_k, both.model.prior.assoc_power) == (0, 160, 3.0)
     assert tuned_prior(cfg, {}) is cfg
     with pytest.raises(Exception, match="not in baselines"):
         load_config("configs/cold.yaml", ["baselines=[se_mean]", "selection.baselines={}"])
+    with pytest.raises(Exception, match="assoc: share"):  # the degree prior has no share to give a kernel
+        load_config(
+            "configs/cold.yaml", ["model.prior.assoc=degree", "selection.baselines.knn_offset_combined.assoc_k=[0]"]
+        )
     with pytest.raises(Exception, match="correction_centring"):
         load_config("configs/warm.yaml", ["model.correction_centring=[false, true]"])
 

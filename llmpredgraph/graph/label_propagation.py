@@ -25,7 +25,8 @@ class LabelPropagation(nn.Module):
     - assoc_prior: side-effect popularity (own / offsets: scaled by the drug's degree, its own or
       else its neighbours' mean, relative to the mean support drug); with offsets and
       assoc_share, the neighbours' weighted share with the side effect (popularity for a drug
-      without neighbours);
+      without neighbours), over its own kernel when assoc_k / assoc_power are set (the assoc_k most
+      similar support drugs in `data.drug_sim`, 0: all, weights similarity ** assoc_power);
     - dshf_prior (offsets only): the offset model below fitted on the high-frequency indicator;
     - dsf_prior: the side-effect mean (+ own offset); with offsets mu + b_se + drug offset +
       neighbour residual, the drug offset being the drug's own if it has pairs, else its neighbours'.
@@ -43,11 +44,14 @@ class LabelPropagation(nn.Module):
         k: int | None = None,
         power: float = 1.0,
         assoc_share: bool = False,
+        assoc_k: int | None = None,
+        assoc_power: float | None = None,
     ):
         super().__init__()
         self.temperature, self.own, self.shrink = temperature, own, shrink
         self.offsets, self.bias_shrink, self.resid_shrink = offsets, bias_shrink, resid_shrink
         self.k, self.power, self.assoc_share = k, power, assoc_share
+        self.assoc_k, self.assoc_power = assoc_k, assoc_power
         self.out_dim = 4 + 2 * own + 3 * offsets
         self.settings = {
             "temperature": temperature,
@@ -59,6 +63,8 @@ class LabelPropagation(nn.Module):
             "k": k,
             "power": power,
             "assoc_share": assoc_share,
+            "assoc_k": assoc_k,
+            "assoc_power": assoc_power,
         }
 
     @property
@@ -90,19 +96,36 @@ class LabelPropagation(nn.Module):
         A[ei[1], ei[0]] = w
         return A
 
+    @property
+    def own_assoc_kernel(self) -> bool:
+        """Whether the association share votes with a kernel of its own (assoc_k / assoc_power)."""
+        return self.assoc_share and (self.assoc_k is not None or self.assoc_power is not None)
+
+    def assoc_kernel(self) -> tuple[int | None, float]:
+        """(k, power) of the association share's votes."""
+        k = self.k if self.assoc_k is None else self.assoc_k
+        return k, self.power if self.assoc_power is None else self.assoc_power
+
     def _prior_weights(
-        self, data, n_drug: int, rows: torch.Tensor, voters: torch.Tensor | None = None
+        self,
+        data,
+        n_drug: int,
+        rows: torch.Tensor,
+        voters: torch.Tensor | None = None,
+        kernel: tuple[int | None, float] | None = None,
     ) -> torch.Tensor | None:
         """[len(rows), n_drug] row-normalised votes of support drugs (columns) for the drugs in `rows`:
         similarity ** power over the kNN edges (k None) or the k most similar support drugs in
         `data.drug_sim` (k 0: all of them); None when there is nothing to vote with. voters [n_drug]
-        (bool): only these drugs may vote (the frequency priors: drugs with a known class)."""
-        if self.k is None:
+        (bool): only these drugs may vote (the frequency priors: drugs with a known class). kernel:
+        (k, power) instead of the module's (`assoc_kernel`)."""
+        k, power = kernel if kernel is not None else (self.k, self.power)
+        if k is None:
             if SIMILAR not in data.edge_types:
                 return None
             ei, sim = data[SIMILAR].edge_index, data[SIMILAR].edge_weight
             W = torch.zeros(n_drug, n_drug, device=sim.device)
-            W[ei[1], ei[0]] = sim.clamp(min=1e-6) ** self.power
+            W[ei[1], ei[0]] = sim.clamp(min=1e-6) ** power
             W = W[rows] if voters is None else W[rows] * voters
         else:
             S = getattr(data, "drug_sim", None)
@@ -110,14 +133,14 @@ class LabelPropagation(nn.Module):
                 return None
             S = S[rows] if voters is None else torch.where(voters, S[rows], torch.full_like(S[rows], -torch.inf))
             ok = torch.isfinite(S)
-            W = torch.where(ok, S.clamp(min=1e-6), torch.zeros_like(S)) ** self.power * ok
-            if self.k and self.k < S.shape[1]:
+            W = torch.where(ok, S.clamp(min=1e-6), torch.zeros_like(S)) ** power * ok
+            if k and k < S.shape[1]:
                 if getattr(
                     data, "stable_ties", False
                 ):  # new molecules: ties to the lower index, as numpy's stable sort
-                    idx = torch.sort(S, dim=1, descending=True, stable=True).indices[:, : self.k]
+                    idx = torch.sort(S, dim=1, descending=True, stable=True).indices[:, :k]
                 else:  # benchmark folds keep topk, which their committed numbers were computed with
-                    idx = S.topk(self.k, dim=1).indices
+                    idx = S.topk(k, dim=1).indices
                 W = torch.zeros_like(W).scatter_(1, idx, W.gather(1, idx))
         return W / W.sum(1, keepdim=True).clamp(min=1e-12)
 
@@ -186,6 +209,8 @@ class LabelPropagation(nn.Module):
             high = high.clamp(0.0, 1.0)  # prior probability of class >= 4
             if self.assoc_share and L is not None and not self.own:
                 # association: the neighbours' weighted share (popularity where a drug has no neighbours)
+                if self.own_assoc_kernel:
+                    L = self._prior_weights(data, n_drug, rows, kernel=self.assoc_kernel())
                 voted = L.sum(1)[inv] > 0
                 pop_col = torch.where(voted, (L @ known)[inv, se_idx], pop[se_idx])
             else:

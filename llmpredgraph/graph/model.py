@@ -146,6 +146,8 @@ def build_model(
             k=p.k,
             power=p.power,
             assoc_share=p.assoc == "share",
+            assoc_k=p.assoc_k,
+            assoc_power=p.assoc_power,
         )
         if m.label_propagation
         else None

@@ -108,6 +108,18 @@ def ranking_metrics(
     return out
 
 
+def association_criterion(
+    assoc: np.ndarray, R_test: np.ndarray, popularity: np.ndarray, ignore: np.ndarray | None = None
+) -> float:
+    """Validation criterion of association's own neighbour kernel (knobs assoc_k, assoc_power): the
+    mean of per-drug and stratified AUROC (`ranking_metrics`) of the held-out drugs' labelled cells
+    (every R_test > 0, listed or with a class: what the association head learns). Both ask what a
+    user asks, which side effects are specific to this drug; assoc_auroc_all, pooled over drugs, also
+    rewards ranking drugs by their number of side effects. popularity: the fit drugs' share."""
+    m = ranking_metrics(assoc, R_test, popularity, ignore)
+    return 0.5 * (m["assoc_auroc_per_drug"] + m["assoc_auroc_strat"])
+
+
 def selection_metrics(pred: dict[str, np.ndarray], R_test: np.ndarray, ignore: np.ndarray | None = None) -> dict:
     """Only the metrics the validation criterion averages (registry role 'selection'), as `evaluate`
     computes them but without the sampled negatives and the costlier extras: validation runs every

@@ -127,10 +127,11 @@ def _standard(smiles: str, i: int) -> str:
 def indexed_similarity(pipe, x_new: np.ndarray, fp_new: np.ndarray | None) -> np.ndarray:
     """[n + m, n + m]: the support block as trained, each new molecule's row holding only its
     indexed neighbours (-inf elsewhere): the kNN edges' k, or more when label propagation's prior
-    reads more (model.prior.k; 0 = every support drug), which is all the graph reads."""
+    reads more (model.prior.k and assoc_k; 0 = every support drug), which is all the graph reads."""
     n, m = pipe.support.n_drugs, len(x_new)
-    prior_k = pipe.model.propagation.k if pipe.model.propagation is not None else None
-    k = n if prior_k == 0 else max(pipe.cfg.graph.drug_knn.k, prior_k or 0)
+    lp = pipe.model.propagation
+    reach = [lp.k, lp.assoc_k] if lp is not None else []
+    k = n if 0 in reach else max(pipe.cfg.graph.drug_knn.k, *(r or 0 for r in reach))
     S = np.full((n + m, n + m), -np.inf, dtype=np.float32)
     S[:n, :n] = pipe.features.S_drug
     sim, idx = pipe.support_index().search(x_new, fp_new, k)

@@ -228,8 +228,8 @@ class PortableModel:
             self._index = SupportIndex(kind, self._x_support, self.support.fingerprints)
         n, m = self.support.n_drugs, len(x_new)
         P = self.spec["propagation"]
-        prior_k = P["k"] if P else None
-        k = n if prior_k == 0 else max(self.cfg.graph.drug_knn.k, prior_k or 0)
+        reach = [P["k"], P.get("assoc_k")] if P else []  # the frequency priors' and the association share's k
+        k = n if 0 in reach else max(self.cfg.graph.drug_knn.k, *(r or 0 for r in reach))
         S = np.full((m, n), -np.inf, dtype=np.float32)
         sim, idx = self._index.search(x_new, fp_new, k)
         S[np.arange(m)[:, None], idx] = sim
@@ -267,22 +267,26 @@ class PortableModel:
             h = layer_norm(h + relu(m), a[f"{p}ln_w"], a[f"{p}ln_b"])
         return h.astype(np.float32)
 
-    def _votes(self, qg: QueryGraph, voters: np.ndarray | None = None) -> np.ndarray | None:
+    def _votes(
+        self, qg: QueryGraph, voters: np.ndarray | None = None, kernel: tuple[int | None, float] | None = None
+    ) -> np.ndarray | None:
         """[m, n] row-normalised prior votes of the support drugs (`LabelPropagation._prior_weights`,
-        ties among equal similarities to the lower support index); voters: who may vote."""
+        ties among equal similarities to the lower support index); voters: who may vote; kernel:
+        (k, power) instead of the frequency priors' (the association share's own)."""
         P, n, m = self.spec["propagation"], qg.n_support, len(qg.smiles)
-        if P["k"] is None:
+        k, power = kernel if kernel is not None else (P["k"], P["power"])
+        if k is None:
             if qg.nbr is None:
                 return None
             W = np.zeros((m, n), dtype=np.float32)
-            np.put_along_axis(W, qg.nbr, np.maximum(qg.nbr_sim, 1e-6) ** P["power"], axis=1)
+            np.put_along_axis(W, qg.nbr, np.maximum(qg.nbr_sim, 1e-6) ** power, axis=1)
             W = W if voters is None else W * voters
         else:
             S = qg.S_rows if voters is None else np.where(voters, qg.S_rows, -np.inf)
             ok = np.isfinite(S)
-            W = np.where(ok, np.maximum(S, 1e-6), 0.0).astype(np.float32) ** P["power"] * ok
-            if P["k"] and P["k"] < n:
-                idx = stable_top(S, P["k"])
+            W = np.where(ok, np.maximum(S, 1e-6), 0.0).astype(np.float32) ** power * ok
+            if k and k < n:
+                idx = stable_top(S, k)
                 kept = np.zeros_like(W)
                 np.put_along_axis(kept, idx, np.take_along_axis(W, idx, 1), 1)
                 W = kept
@@ -316,6 +320,9 @@ class PortableModel:
             out["neighbour_residual"] = scale_offset(res)
             high = np.clip(high, 0.0, 1.0)
             if P["assoc_share"] and L is not None:
+                if P.get("assoc_k") is not None or P.get("assoc_power") is not None:  # its own kernel
+                    ak = P["k"] if P.get("assoc_k") is None else P["assoc_k"]
+                    L = self._votes(qg, kernel=(ak, P["power"] if P.get("assoc_power") is None else P["assoc_power"]))
                 voted = L.sum(1) > 0
                 pop_col = np.where(voted[:, None], L @ known, pop)
             else:

@@ -144,8 +144,11 @@ class Protocol(ABC):
         """A baseline's score matrices over the same rows, from training labels only."""
 
     @abstractmethod
-    def validate_baseline(self, name: str, split: Split, inputs: Inputs, **knobs) -> float:
-        """The selection criterion of a baseline setting, fitted on fit labels, scored on validation labels."""
+    def validate_baseline(
+        self, name: str, split: Split, inputs: Inputs, criterion: str = "selection", **knobs
+    ) -> float:
+        """The selection criterion of a baseline setting, fitted on fit labels, scored on validation
+        labels: 'selection' (`selection_score`) or 'association' (association's own kernel)."""
 
     def evaluate(self, targets: Targets, pred: dict[str, np.ndarray]) -> dict[str, float]:
         """Every metric against R's classes; with label mentions, the association metrics again

@@ -7,7 +7,7 @@ import numpy as np
 from ..baselines import run_baseline
 from ..errors import UserError
 from ..frequency import LISTED, classes_only
-from ..metrics.functions import selection_metrics
+from ..metrics.functions import association_criterion, selection_metrics
 from ..metrics.registry import selection_score
 from ..pipeline.fitted import Pipeline
 from .base import Fold, MentionTargets, Protocol, Split, Targets
@@ -117,10 +117,14 @@ class ColdProtocol(Protocol):
     def baseline(self, name: str, split: Split, targets: Targets, inputs, **knobs) -> dict[str, np.ndarray]:
         return run_baseline(name, split.R_train, split.fold.train, split.fold.test, inputs, **knobs)
 
-    def validate_baseline(self, name: str, split: Split, inputs, **knobs) -> float:
-        """Fit drugs' labels predict the validation drugs, scored like the cold validator scores a model."""
+    def validate_baseline(self, name: str, split: Split, inputs, criterion: str = "selection", **knobs) -> float:
+        """Fit drugs' labels predict the validation drugs, scored like the cold validator scores a model
+        (criterion 'association': `association_criterion`, popularity from the fit drugs)."""
         pred = run_baseline(name, split.R_fit, split.fit, split.val, inputs, **knobs)
-        return selection_score(selection_metrics(pred, split.R_train[split.val]))
+        R_val = split.R_train[split.val]
+        if criterion == "association":
+            return association_criterion(pred["assoc"], R_val, (split.R_fit[split.fit] > 0).mean(0))
+        return selection_score(selection_metrics(pred, R_val))
 
 
 def cold_targets(test: np.ndarray, R_test: np.ndarray, R_seen: np.ndarray, seed: int) -> Targets:

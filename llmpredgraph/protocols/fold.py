@@ -114,14 +114,25 @@ def run_fold(
 
 def choose_baseline_knobs(protocol: Protocol, split: Split, inputs: Inputs, name: str, info: dict) -> dict:
     """The knob setting of baseline `name` that scores best on the fold's validation drugs (the first
-    of its grid when there is no choice); the scores go to info['baseline_selection']."""
-    grid = baseline_grid(protocol.cfg, name)
-    if len(grid) == 1:
-        return grid[0]
+    of its grid when there is no choice); the scores go to info['baseline_selection']. Association's
+    own kernel (assoc_k, assoc_power), when its grid names them, is chosen next, holding the other
+    knobs, on the association criterion alone: those knobs move no other head."""
+    grid, assoc_grid = baseline_grid(protocol.cfg, name), baseline_grid(protocol.cfg, name, assoc=True)
     cache: dict = {}  # this fold's fit labels only: bias fits and similarities shared across the grid
-    vals = [protocol.validate_baseline(name, split, inputs, cache=cache, **g) for g in grid]
-    knobs = grid[int(np.nanargmax(vals))]
-    info.setdefault("baseline_selection", {})[name] = {"chosen": knobs, "validation_scores": list(zip(grid, vals))}
+    knobs, record = grid[0], {}
+    if len(grid) > 1:
+        vals = [protocol.validate_baseline(name, split, inputs, cache=cache, **g) for g in grid]
+        knobs = grid[int(np.nanargmax(vals))]
+        record["validation_scores"] = list(zip(grid, vals))
+    if assoc_grid != [{}]:
+        vals = [
+            protocol.validate_baseline(name, split, inputs, criterion="association", cache=cache, **knobs, **a)
+            for a in assoc_grid
+        ]
+        knobs = {**knobs, **assoc_grid[int(np.nanargmax(vals))]}
+        record["association_scores"] = list(zip(assoc_grid, vals))
+    if record:
+        info.setdefault("baseline_selection", {})[name] = {"chosen": knobs, **record}
     return knobs
 
 

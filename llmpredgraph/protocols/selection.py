@@ -59,7 +59,12 @@ PRIOR_KNOBS = {
     "shrink": "model.prior.resid_shrink",
     "w_atc": "graph.knn_weights.atc",
     "w_target": "graph.knn_weights.target",
+    "assoc_k": "model.prior.assoc_k",
+    "assoc_power": "model.prior.assoc_power",
 }
+# knobs of association's own neighbour kernel: chosen after the others, holding them, by the
+# association criterion (`metrics.functions.association_criterion`), since they move that head only
+ASSOC_KNOBS = ("assoc_k", "assoc_power")
 
 
 def tuned_prior(cfg: Config, chosen: dict[str, dict[str, Any]]) -> Config:
@@ -76,8 +81,9 @@ def tuned_prior(cfg: Config, chosen: dict[str, dict[str, Any]]) -> Config:
     return from_dict(data, f"prior tuned by {name}")
 
 
-def baseline_grid(cfg: Config, name: str) -> list[dict[str, Any]]:
-    """Every knob setting to try for a baseline ([{}] when it has no grid)."""
-    grid = cfg.selection.baselines.get(name, {})
+def baseline_grid(cfg: Config, name: str, assoc: bool = False) -> list[dict[str, Any]]:
+    """Every knob setting to try for a baseline ([{}] when it has no grid): of its knobs but
+    association's own kernel (`ASSOC_KNOBS`), or with assoc=True of those alone."""
+    grid = {k: v for k, v in cfg.selection.baselines.get(name, {}).items() if (k in ASSOC_KNOBS) == assoc}
     keys = list(grid)
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))] or [{}]

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..baselines import run_baseline
 from ..frequency import LISTED, classes_only
-from ..metrics.functions import selection_metrics
+from ..metrics.functions import association_criterion, selection_metrics
 from ..metrics.registry import selection_score
 from ..pipeline.fitted import Pipeline
 from .base import Fold, MentionTargets, Protocol, Split, Targets
@@ -77,10 +77,13 @@ class WarmProtocol(Protocol):
     def baseline(self, name: str, split: Split, targets: Targets, inputs, **knobs) -> dict[str, np.ndarray]:
         return run_baseline(name, split.R_train, np.arange(self.bench.n_drugs), targets.rows, inputs, **knobs)
 
-    def validate_baseline(self, name: str, split: Split, inputs, **knobs) -> float:
-        """Fit pairs predict the validation pairs, scored like the warm validator (all other unknowns)."""
+    def validate_baseline(self, name: str, split: Split, inputs, criterion: str = "selection", **knobs) -> float:
+        """Fit pairs predict the validation pairs, scored like the warm validator (all other unknowns;
+        criterion 'association': `association_criterion`, popularity from the fit pairs)."""
         t = warm_targets(split.R_train, split.R_fit, split.val, split.fold.seed)
         pred = run_baseline(name, split.R_fit, np.arange(self.bench.n_drugs), t.rows, inputs, **knobs)
+        if criterion == "association":
+            return association_criterion(pred["assoc"], t.R_test, (split.R_fit > 0).mean(0), t.ignore)
         return selection_score(selection_metrics(pred, t.R_test, ignore=t.ignore))
 
 
