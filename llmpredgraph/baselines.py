@@ -8,6 +8,7 @@ import torch
 from .decomposition import galeano
 from .frequency import classes_only, is_high
 from .graph.offsets import offset_residuals, read_offsets, ridge_bias
+from .graph.similarity import own_assoc_kernel
 
 
 def _se_stats(R_train: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -152,9 +153,9 @@ def knn_offset(
         memo["rows"] = (R[train_idx] > 0, with_class, R_f > 0, {"dsf": R_f, "dshf": is_high(R_f).astype(float)})
     known, Ys = memo["rows"][2:]
     Lf, share = _kernel(memo, similarity, train_idx, query_idx, k, power)
-    if assoc_k is not None or assoc_power is not None:  # association's own kernel
-        ak, ap = k if assoc_k is None else assoc_k, power if assoc_power is None else assoc_power
-        share = _kernel(memo, similarity, train_idx, query_idx, ak, ap)[1]
+    own = own_assoc_kernel(k, power, assoc_k, assoc_power)
+    if own is not None:
+        share = _kernel(memo, similarity, train_idx, query_idx, *own)[1]
     out = {}
     for key, Y in Ys.items():
         if (key, lam) not in memo:

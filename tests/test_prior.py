@@ -55,6 +55,17 @@ def test_association_kernel_of_its_own_moves_the_share_only():
     np.testing.assert_allclose(k0["assoc"], [[0.25 + 0.5, 0.25 + 0.5, 0.25]])  # weights .25 .25 .5
 
 
+def test_assoc_kernel_and_the_neighbours_a_new_molecule_indexes():
+    from llmpredgraph.graph.similarity import neighbour_reach, own_assoc_kernel
+
+    assert own_assoc_kernel(4, 1.0) is None  # no kernel of its own: the frequency priors' votes
+    assert own_assoc_kernel(4, 1.0, assoc_k=0) == (0, 1.0) and own_assoc_kernel(None, 2.0, None, 3.0) == (None, 3.0)
+    # the kNN edges' 10, the prior's 40, association's 160: the widest wins, capped at the support
+    assert neighbour_reach(100, 10) == 10 and neighbour_reach(100, 10, None, None) == 10
+    assert neighbour_reach(100, 10, 40, None) == 40 and neighbour_reach(100, 10, 40, 160) == 100
+    assert neighbour_reach(100, 10, 4, 0) == 100  # 0: every support drug
+
+
 def _graph(R, S, support, query):
     n, m = R.shape
     cfg = Config().graph

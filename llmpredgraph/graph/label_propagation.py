@@ -10,6 +10,7 @@ from ..frequency import MAX_CLASS, MIN_CLASS, centre, from_fraction, has_class, 
 from .build import HAS, SIMILAR
 from .offsets import neighbour_offsets, ridge_bias
 from .pair_features import PairFeatures
+from .similarity import own_assoc_kernel
 
 
 class LabelPropagation(nn.Module):
@@ -96,16 +97,6 @@ class LabelPropagation(nn.Module):
         A[ei[1], ei[0]] = w
         return A
 
-    @property
-    def own_assoc_kernel(self) -> bool:
-        """Whether the association share votes with a kernel of its own (assoc_k / assoc_power)."""
-        return self.assoc_share and (self.assoc_k is not None or self.assoc_power is not None)
-
-    def assoc_kernel(self) -> tuple[int | None, float]:
-        """(k, power) of the association share's votes."""
-        k = self.k if self.assoc_k is None else self.assoc_k
-        return k, self.power if self.assoc_power is None else self.assoc_power
-
     def _prior_weights(
         self,
         data,
@@ -118,7 +109,7 @@ class LabelPropagation(nn.Module):
         similarity ** power over the kNN edges (k None) or the k most similar support drugs in
         `data.drug_sim` (k 0: all of them); None when there is nothing to vote with. voters [n_drug]
         (bool): only these drugs may vote (the frequency priors: drugs with a known class). kernel:
-        (k, power) instead of the module's (`assoc_kernel`)."""
+        (k, power) instead of the module's (the association share's own kernel)."""
         k, power = kernel if kernel is not None else (self.k, self.power)
         if k is None:
             if SIMILAR not in data.edge_types:
@@ -209,8 +200,9 @@ class LabelPropagation(nn.Module):
             high = high.clamp(0.0, 1.0)  # prior probability of class >= 4
             if self.assoc_share and L is not None and not self.own:
                 # association: the neighbours' weighted share (popularity where a drug has no neighbours)
-                if self.own_assoc_kernel:
-                    L = self._prior_weights(data, n_drug, rows, kernel=self.assoc_kernel())
+                own = own_assoc_kernel(self.k, self.power, self.assoc_k, self.assoc_power)
+                if own is not None:
+                    L = self._prior_weights(data, n_drug, rows, kernel=own)
                 voted = L.sum(1)[inv] > 0
                 pop_col = torch.where(voted, (L @ known)[inv, se_idx], pop[se_idx])
             else:

@@ -62,6 +62,22 @@ def top_k_rows(sub: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return nbr, np.take_along_axis(sub, nbr, axis=1)
 
 
+def own_assoc_kernel(
+    k: int | None, power: float, assoc_k: int | None = None, assoc_power: float | None = None
+) -> tuple[int | None, float] | None:
+    """(k, power) of the association share's own neighbour kernel (`model.prior.assoc_k` /
+    `assoc_power`, each None: the frequency priors' k or power), or None when it has none."""
+    if assoc_k is None and assoc_power is None:
+        return None
+    return (k if assoc_k is None else assoc_k, power if assoc_power is None else assoc_power)
+
+
+def neighbour_reach(n_support: int, knn_k: int, *prior_ks: int | None) -> int:
+    """How many support neighbours a new molecule must index: the kNN edges' k, or more when a prior
+    kernel reads more (k None: the kNN edges; 0: every support drug)."""
+    return n_support if 0 in prior_ks else min(n_support, max([knn_k, *(k or 0 for k in prior_ks)]))
+
+
 def stable_top(S: np.ndarray, k: int) -> np.ndarray:
     """[rows, k] column indices of each row's k largest values, ties broken by the lower index
     (what `torch.sort(..., descending=True, stable=True)` gives): new molecules' prior voters."""

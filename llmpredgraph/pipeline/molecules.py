@@ -13,7 +13,7 @@ from ..data.structures import standard_smiles
 from ..errors import UserError
 from ..graph.build import GraphBuilder
 from ..graph.edges import cooc_edges
-from ..graph.similarity import tanimoto_between, tanimoto_matrix
+from ..graph.similarity import neighbour_reach, tanimoto_between, tanimoto_matrix
 
 
 @dataclass
@@ -130,8 +130,7 @@ def indexed_similarity(pipe, x_new: np.ndarray, fp_new: np.ndarray | None) -> np
     reads more (model.prior.k and assoc_k; 0 = every support drug), which is all the graph reads."""
     n, m = pipe.support.n_drugs, len(x_new)
     lp = pipe.model.propagation
-    reach = [lp.k, lp.assoc_k] if lp is not None else []
-    k = n if 0 in reach else max(pipe.cfg.graph.drug_knn.k, *(r or 0 for r in reach))
+    k = neighbour_reach(n, pipe.cfg.graph.drug_knn.k, *((lp.k, lp.assoc_k) if lp is not None else ()))
     S = np.full((n + m, n + m), -np.inf, dtype=np.float32)
     S[:n, :n] = pipe.features.S_drug
     sim, idx = pipe.support_index().search(x_new, fp_new, k)

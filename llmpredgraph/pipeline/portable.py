@@ -41,7 +41,7 @@ from ..frequency import (
     to_unit,
     uncentre,
 )
-from ..graph.similarity import stable_top, tanimoto_between, top_k_rows
+from ..graph.similarity import neighbour_reach, own_assoc_kernel, stable_top, tanimoto_between, top_k_rows
 from ..stages import Stages
 from .explanation import Explanation, atc_share, similarity_channels
 from .knowledge import similarity_of
@@ -228,8 +228,7 @@ class PortableModel:
             self._index = SupportIndex(kind, self._x_support, self.support.fingerprints)
         n, m = self.support.n_drugs, len(x_new)
         P = self.spec["propagation"]
-        reach = [P["k"], P.get("assoc_k")] if P else []  # the frequency priors' and the association share's k
-        k = n if 0 in reach else max(self.cfg.graph.drug_knn.k, *(r or 0 for r in reach))
+        k = neighbour_reach(n, self.cfg.graph.drug_knn.k, *((P["k"], P.get("assoc_k")) if P else ()))
         S = np.full((m, n), -np.inf, dtype=np.float32)
         sim, idx = self._index.search(x_new, fp_new, k)
         S[np.arange(m)[:, None], idx] = sim
@@ -320,9 +319,9 @@ class PortableModel:
             out["neighbour_residual"] = scale_offset(res)
             high = np.clip(high, 0.0, 1.0)
             if P["assoc_share"] and L is not None:
-                if P.get("assoc_k") is not None or P.get("assoc_power") is not None:  # its own kernel
-                    ak = P["k"] if P.get("assoc_k") is None else P["assoc_k"]
-                    L = self._votes(qg, kernel=(ak, P["power"] if P.get("assoc_power") is None else P["assoc_power"]))
+                own = own_assoc_kernel(P["k"], P["power"], P.get("assoc_k"), P.get("assoc_power"))
+                if own is not None:  # older folders have neither key
+                    L = self._votes(qg, kernel=own)
                 voted = L.sum(1) > 0
                 pop_col = np.where(voted[:, None], L @ known, pop)
             else:

@@ -99,14 +99,9 @@ for fold in folds[:nf]:
         flush=True,
     )
 keys = [
-    "assoc_auroc",
-    "assoc_auroc_per_drug",
-    "assoc_auroc_strat",
-    "assoc_precision_at_10",
-    "assoc_auroc_mentions",
-    "assoc_auroc_per_drug_mentions",
-    "assoc_auroc_strat_mentions",
-    "assoc_precision_at_10_mentions",
+    f"assoc_{m}{truth}"
+    for truth in ("", "_mentions")
+    for m in ("auroc", "auroc_per_drug", "auroc_strat", "precision_at_10")
 ]
 for name in ("graph", "kocomb", "own_knobs"):
     v = np.array([[r["test"][name][k] for k in keys] for r in rows])

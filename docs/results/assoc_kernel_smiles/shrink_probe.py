@@ -37,14 +37,9 @@ def share(train, query, K, pop, k, p, a):
 
 grid = list(itertools.product([10, 20, 40, 80, 0], [1.0, 2.0, 3.0], [0.0, 0.5, 1.0, 2.0, 5.0]))
 keys = [
-    "assoc_auroc",
-    "assoc_auroc_per_drug",
-    "assoc_auroc_strat",
-    "assoc_precision_at_10",
-    "assoc_auroc_mentions",
-    "assoc_auroc_per_drug_mentions",
-    "assoc_auroc_strat_mentions",
-    "assoc_precision_at_10_mentions",
+    f"assoc_{m}{truth}"
+    for truth in ("", "_mentions")
+    for m in ("auroc", "auroc_per_drug", "auroc_strat", "precision_at_10")
 ]
 rows, t0 = [], time.time()
 for fold in proto.folds()[:nf]:
