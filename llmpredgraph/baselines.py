@@ -107,16 +107,26 @@ def bias(R: np.ndarray, train_idx: np.ndarray, query_idx: np.ndarray, lam: float
     return out
 
 
-def _kernel(memo: dict, similarity, train_idx, query_idx, k: int, power: float):
-    """(frequency weights [n_query, n_with_class], association share [n_query, n_se]) of one
-    neighbour kernel, kept in `memo` per (similarity, k, power): neither depends on lam or shrink."""
-    listed, with_class = memo["rows"][:2]
-    key = ("neighbours", id(similarity), k, power)
+def _votes(memo: dict, similarity, train_idx, query_idx, k: int, power: float) -> tuple[np.ndarray, np.ndarray]:
+    """(neighbour weights [n_query, n_train], their weighted share with each side effect [n_query, n_se])
+    of one kernel, kept in `memo` per (similarity, k, power): neither depends on lam or shrink."""
+    key = ("share", id(similarity), k, power)
     if key not in memo or memo[key][0] is not similarity:  # the entry holds its matrix: an id is never reused
         L = neighbour_weights(similarity, train_idx, query_idx, k, power)
-        Lf = L if with_class.all() else neighbour_weights(similarity, train_idx[with_class], query_idx, k, power)
-        memo[key] = (similarity, Lf, L @ listed)
+        memo[key] = (similarity, L, L @ memo["rows"][0])
     return memo[key][1:]
+
+
+def _frequency_weights(memo: dict, similarity, train_idx, query_idx, k: int, power: float) -> np.ndarray:
+    """[n_query, n_with_class] the frequency heads' neighbour weights: the k most similar training
+    drugs with a class (every training drug's votes when all have one), kept in `memo` like `_votes`."""
+    with_class = memo["rows"][1]
+    if with_class.all():
+        return _votes(memo, similarity, train_idx, query_idx, k, power)[0]
+    key = ("neighbours", id(similarity), k, power)
+    if key not in memo or memo[key][0] is not similarity:
+        memo[key] = (similarity, neighbour_weights(similarity, train_idx[with_class], query_idx, k, power))
+    return memo[key][1]
 
 
 def knn_offset(
@@ -152,10 +162,9 @@ def knn_offset(
         R_f = R_tr[with_class]
         memo["rows"] = (R[train_idx] > 0, with_class, R_f > 0, {"dsf": R_f, "dshf": is_high(R_f).astype(float)})
     known, Ys = memo["rows"][2:]
-    Lf, share = _kernel(memo, similarity, train_idx, query_idx, k, power)
-    own = own_assoc_kernel(k, power, assoc_k, assoc_power)
-    if own is not None:
-        share = _kernel(memo, similarity, train_idx, query_idx, *own)[1]
+    Lf = _frequency_weights(memo, similarity, train_idx, query_idx, k, power)
+    kernel = own_assoc_kernel(k, power, assoc_k, assoc_power) or (k, power)  # association's own, if any
+    share = _votes(memo, similarity, train_idx, query_idx, *kernel)[1]
     out = {}
     for key, Y in Ys.items():
         if (key, lam) not in memo:

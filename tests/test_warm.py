@@ -16,6 +16,7 @@ from llmpredgraph.graph.label_propagation import LabelPropagation
 from llmpredgraph.metrics.functions import evaluate
 from llmpredgraph.pipeline.features import Inputs
 from llmpredgraph.protocols import Fold, WarmProtocol, run_fold
+from llmpredgraph.protocols.fold import choose_baseline_knobs
 from llmpredgraph.protocols.splits import carve_validation_pairs, hide_pairs, only_pairs, sample_unknown, warm_folds
 from llmpredgraph.protocols.warm import warm_sampler, warm_targets
 
@@ -84,6 +85,33 @@ def _tiny_inputs(bench):
         np.zeros((bench.n_drugs, 8)),
         np.eye(bench.n_drugs, dtype=np.float32),
     )
+
+
+def test_warm_association_kernel_is_chosen_on_validation_pairs_and_blind_to_held_out_ones(bench):
+    """The warm protocol chooses association's own kernel on its validation pairs (training drugs'
+    other pairs visible), after the other knobs; emptying the held-out pairs changes no choice."""
+    grid = {"k": [2, 5], "assoc_k": [1, 0], "assoc_power": [1.0, 3.0]}
+    cfg = Config.model_validate(
+        {**TINY, "baselines": ["se_mean", "knn_offset"], "selection": {"baselines": {"knn_offset": grid}}}
+    )
+    rng = np.random.default_rng(2)
+    S = rng.random((bench.n_drugs, bench.n_drugs)).astype(np.float32)
+    base = _tiny_inputs(bench)
+    inputs = Inputs(base.X_drug, base.X_se, base.fingerprints, (S + S.T) / 2)
+    train, test = warm_folds(bench.R, 3, 0)[0]
+    fold = Fold(0, cfg.seed, train, test)
+    info: dict = {}
+    proto = WarmProtocol(bench, cfg)
+    knobs = choose_baseline_knobs(proto, proto.split(fold), inputs, "knn_offset", info)
+    scores = info["baseline_selection"]["knn_offset"]["association_scores"]
+    assert len(scores) == 4 and all(0.0 <= v <= 1.0 for _, v in scores)
+    assert {k: knobs[k] for k in ("assoc_k", "assoc_power")} == max(scores, key=lambda t: t[1])[0]
+    hidden = bench.R.copy()
+    hidden[test[:, 0], test[:, 1]] = 0
+    other = WarmProtocol(bench.__class__(**{**bench.__dict__, "R": hidden}), cfg)
+    again: dict = {}
+    assert choose_baseline_knobs(other, other.split(fold), inputs, "knn_offset", again) == knobs
+    assert again == info
 
 
 def test_warm_fold_is_blind_to_held_out_classes(bench):
