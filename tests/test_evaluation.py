@@ -120,6 +120,20 @@ def test_end_to_end_no_prediction_depends_on_test_labels(bench, kind):
         np.testing.assert_array_equal(m[c].to_numpy(), m[c + "_b"].to_numpy())
 
 
+def test_a_models_result_does_not_depend_on_the_models_fitted_before_it(bench):
+    """The plain MLP of a fold is the same model whether the graph model was trained before it in
+    the fold or not: each fit seeds its own initial weights (the graph's training used to move them)."""
+    cfg = _tiny_cfg().model_copy(update={"baselines": []})
+    both = make_protocol(bench, cfg)
+    fold = both.folds()[0]
+    a = run_fold(both, fold, random_inputs(bench), progress=False)
+    alone = cfg.model_copy(update={"protocol": cfg.protocol.model_copy(update={"with_graph": False})})
+    b = run_fold(make_protocol(bench, alone), fold, random_inputs(bench), progress=False)
+    assert set(a.metrics) == {"graph", "mlp"} and set(b.metrics) == {"mlp"}
+    for k in ("dsf", "dshf", "assoc"):
+        np.testing.assert_array_equal(a.scores["mlp"][k], b.scores["mlp"][k])
+
+
 def test_summary_reports_repeats_and_every_comparison():
     from llmpredgraph.reporting.summary import summary_markdown
 

@@ -50,6 +50,7 @@ def fit_on_split(
     bench = protocol.bench
     if features is None:
         features = fit_features(inputs, split.R_fit, split.feature_drugs, cfg, bench.smiles, seed, progress)
+    torch.manual_seed(seed)  # a model's initial weights depend on its fold and seed, not on the models fitted before it
     pipe = factory(cfg, features, SupportData.from_benchmark(bench, inputs.fingerprints, split.R_fit))
     pipe.fit(protocol.sampler(split, pipe), protocol.validator(split, pipe), seed, progress, desc, split.R_fit)
     return pipe
