@@ -77,9 +77,13 @@ class LabelPropagation(nn.Module):
         return names + (["neighbour_offset", "neighbour_residual"] if self.offsets else [])
 
     def votes(self, data, rows: torch.Tensor) -> torch.Tensor | None:
-        """[len(rows), n_drug] the support drugs' row-normalised votes in the priors of the drugs in
-        `rows` (see `_prior_weights`): the same weights forward uses; None without offsets or votes."""
-        return self._prior_weights(data, data["drug"].num_nodes, rows) if self.offsets else None
+        """[len(rows), n_drug] the support drugs' row-normalised votes in the association prior of the
+        drugs in `rows` (see `_prior_weights`): the same weights forward uses, association's own
+        kernel where it has one; None without offsets or votes."""
+        if not self.offsets:
+            return None
+        own = own_assoc_kernel(self.k, self.power, self.assoc_k, self.assoc_power) if self.assoc_share else None
+        return self._prior_weights(data, data["drug"].num_nodes, rows, kernel=own)
 
     @staticmethod
     def _weights(data, n_drug: int, temperature: float | None) -> torch.Tensor | None:

@@ -6,8 +6,8 @@ For each (molecule, side effect) the decoder's heads are  z_h = logit(prior_h) +
 support drugs. So the evidence of a side effect is the voting drugs that carry it: their vote weight
 w_j, similarity, frequency class and the similarity channel that made them neighbours. With the
 association share prior (model.prior.assoc_share) the association prior *is* the sum of those
-weights (with a kernel of its own, model.prior.assoc_k / assoc_power, the sum over that kernel's
-votes; the weights listed are the frequency priors'); the DSF prior is mu + b_se + the neighbours'
+weights (with a kernel of its own, model.prior.assoc_k / assoc_power, the weights listed are that
+kernel's votes); the DSF prior is mu + b_se + the neighbours'
 drug offset + their residual on this side effect.
 """
 

@@ -195,7 +195,9 @@ class PortableModel:
     def explain(self, qg: QueryGraph, se_idx: list) -> list[list[Explanation]]:
         """Per molecule i, the explanations of side effects se_idx[i] (`pipeline.explain`)."""
         out, pair = self._decode(qg)
-        L = self._votes(qg) if self.spec["propagation"] and self.spec["propagation"]["offsets"] else None
+        P = self.spec["propagation"]
+        own = own_assoc_kernel(P["k"], P["power"], P.get("assoc_k"), P.get("assoc_power")) if P else None
+        L = self._votes(qg, kernel=own if P["assoc_share"] else None) if P and P["offsets"] else None
         result = []
         for i, idx in enumerate(se_idx):
             know = similarity_channels(self.cfg.graph, self.support, qg.fingerprints, qg.atc[i], qg.proteins[i], i)
