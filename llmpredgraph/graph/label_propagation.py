@@ -76,14 +76,18 @@ class LabelPropagation(nn.Module):
         names += ["own_degree", "own_offset"] if self.own else []
         return names + (["neighbour_offset", "neighbour_residual"] if self.offsets else [])
 
+    @property
+    def assoc_kernel(self) -> tuple[int | None, float] | None:
+        """(k, power) of the association share's own kernel; None: the shared one (or no share)."""
+        return own_assoc_kernel(self.k, self.power, self.assoc_k, self.assoc_power) if self.assoc_share else None
+
     def votes(self, data, rows: torch.Tensor) -> torch.Tensor | None:
         """[len(rows), n_drug] the support drugs' row-normalised votes in the association prior of the
         drugs in `rows` (see `_prior_weights`): the same weights forward uses, association's own
         kernel where it has one; None without offsets or votes."""
         if not self.offsets:
             return None
-        own = own_assoc_kernel(self.k, self.power, self.assoc_k, self.assoc_power) if self.assoc_share else None
-        return self._prior_weights(data, data["drug"].num_nodes, rows, kernel=own)
+        return self._prior_weights(data, data["drug"].num_nodes, rows, kernel=self.assoc_kernel)
 
     @staticmethod
     def _weights(data, n_drug: int, temperature: float | None) -> torch.Tensor | None:
@@ -204,9 +208,8 @@ class LabelPropagation(nn.Module):
             high = high.clamp(0.0, 1.0)  # prior probability of class >= 4
             if self.assoc_share and L is not None and not self.own:
                 # association: the neighbours' weighted share (popularity where a drug has no neighbours)
-                own = own_assoc_kernel(self.k, self.power, self.assoc_k, self.assoc_power)
-                if own is not None:
-                    L = self._prior_weights(data, n_drug, rows, kernel=own)
+                if self.assoc_kernel is not None:
+                    L = self._prior_weights(data, n_drug, rows, kernel=self.assoc_kernel)
                 voted = L.sum(1)[inv] > 0
                 pop_col = torch.where(voted, (L @ known)[inv, se_idx], pop[se_idx])
             else:

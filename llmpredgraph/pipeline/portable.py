@@ -196,8 +196,7 @@ class PortableModel:
         """Per molecule i, the explanations of side effects se_idx[i] (`pipeline.explain`)."""
         out, pair = self._decode(qg)
         P = self.spec["propagation"]
-        own = own_assoc_kernel(P["k"], P["power"], P.get("assoc_k"), P.get("assoc_power")) if P else None
-        L = self._votes(qg, kernel=own if P["assoc_share"] else None) if P and P["offsets"] else None
+        L = self._votes(qg, kernel=self._assoc_kernel()) if P and P["offsets"] else None
         result = []
         for i, idx in enumerate(se_idx):
             know = similarity_channels(self.cfg.graph, self.support, qg.fingerprints, qg.atc[i], qg.proteins[i], i)
@@ -268,6 +267,14 @@ class PortableModel:
             h = layer_norm(h + relu(m), a[f"{p}ln_w"], a[f"{p}ln_b"])
         return h.astype(np.float32)
 
+    def _assoc_kernel(self) -> tuple[int | None, float] | None:
+        """(k, power) of the association share's own kernel, as `LabelPropagation.assoc_kernel`; None:
+        the shared one, no share, or an older folder (it has neither key)."""
+        P = self.spec["propagation"]
+        if not P or not P["assoc_share"]:
+            return None
+        return own_assoc_kernel(P["k"], P["power"], P.get("assoc_k"), P.get("assoc_power"))
+
     def _votes(
         self, qg: QueryGraph, voters: np.ndarray | None = None, kernel: tuple[int | None, float] | None = None
     ) -> np.ndarray | None:
@@ -321,9 +328,8 @@ class PortableModel:
             out["neighbour_residual"] = scale_offset(res)
             high = np.clip(high, 0.0, 1.0)
             if P["assoc_share"] and L is not None:
-                own = own_assoc_kernel(P["k"], P["power"], P.get("assoc_k"), P.get("assoc_power"))
-                if own is not None:  # older folders have neither key
-                    L = self._votes(qg, kernel=own)
+                if self._assoc_kernel() is not None:
+                    L = self._votes(qg, kernel=self._assoc_kernel())
                 voted = L.sum(1) > 0
                 pop_col = np.where(voted[:, None], L @ known, pop)
             else:
