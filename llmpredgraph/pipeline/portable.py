@@ -41,12 +41,13 @@ from ..frequency import (
     to_unit,
     uncentre,
 )
-from ..graph.similarity import neighbour_reach, own_assoc_kernel, stable_top, tanimoto_between, top_k_rows
+from ..graph.similarity import neighbour_reach, own_assoc_kernel, tanimoto_between, top_k_rows
 from ..stages import Stages
 from .explanation import Explanation, atc_share, similarity_channels
 from .knowledge import similarity_of
 from .model_folder import read_model_folder
 from .portable_layers import QueryGraph, explanation, gelu, layer_norm, logit, relu, sigmoid
+from .portable_prior import offset_prior, prior_votes
 from .support import SupportData
 
 HEADS = ("dsf", "dshf", "assoc")
@@ -278,27 +279,7 @@ class PortableModel:
     def _votes(
         self, qg: QueryGraph, voters: np.ndarray | None = None, kernel: tuple[int | None, float] | None = None
     ) -> np.ndarray | None:
-        """[m, n] row-normalised prior votes of the support drugs (`LabelPropagation._prior_weights`,
-        ties among equal similarities to the lower support index); voters: who may vote; kernel:
-        (k, power) instead of the frequency priors' (the association share's own)."""
-        P, n, m = self.spec["propagation"], qg.n_support, len(qg.smiles)
-        k, power = kernel if kernel is not None else (P["k"], P["power"])
-        if k is None:
-            if qg.nbr is None:
-                return None
-            W = np.zeros((m, n), dtype=np.float32)
-            np.put_along_axis(W, qg.nbr, np.maximum(qg.nbr_sim, 1e-6) ** power, axis=1)
-            W = W if voters is None else W * voters
-        else:
-            S = qg.S_rows if voters is None else np.where(voters, qg.S_rows, -np.inf)
-            ok = np.isfinite(S)
-            W = np.where(ok, np.maximum(S, 1e-6), 0.0).astype(np.float32) ** power * ok
-            if k and k < n:
-                idx = stable_top(S, k)
-                kept = np.zeros_like(W)
-                np.put_along_axis(kept, idx, np.take_along_axis(W, idx, 1), 1)
-                W = kept
-        return W / np.maximum(W.sum(1, keepdims=True), 1e-12)
+        return prior_votes(self.spec["propagation"], qg, voters, kernel)
 
     def _pair(self, qg: QueryGraph) -> dict[str, np.ndarray]:
         """Label propagation's pair features of every (molecule, side effect), each [m, n_se]:
@@ -344,15 +325,7 @@ class PortableModel:
         return {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}
 
     def _offset_prior(self, fit: str, L: np.ndarray | None, m: int):
-        """(prior [m, n_se], neighbours' drug offset [m], their shrunk residual [m, n_se]) from the
-        support's ridge fit `fit` ('fit': the classes; 'high': class >= 4), as `_offset_prior`."""
-        a, P = self.a, self.spec["propagation"]
-        mu, bd, bs, E = a[f"{fit}_mu"], a[f"{fit}_bd"], a[f"{fit}_bs"], a[f"{fit}_E"]
-        if L is None:
-            nb_off, res = np.zeros(m, dtype=np.float32), np.zeros((m, len(bs)), dtype=np.float32)
-        else:
-            nb_off, res = L @ bd, (L @ E) / (L @ self._kc + P["resid_shrink"])
-        return mu + bs[None, :] + nb_off[:, None] + res, nb_off, res
+        return offset_prior(self.a, fit, L, m, self._kc, self.spec["propagation"]["resid_shrink"])
 
     def _decode(self, qg: QueryGraph, block_pairs: int = 8192) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """({'dsf' class, 'dshf' logit, 'assoc' logit} each [m, n_se], the pair features) of every
