@@ -197,7 +197,7 @@ def test_train_hold_out_leaves_drugs_and_their_twins_out(tmp_path, bench):
 
 def test_new_molecules_score_as_the_pairwise_decoder_would(model_dir, monkeypatch):
     """predict_molecules decodes whole rows through the factorised first layer; swapping in the
-    pairwise path (what the benchmark folds use) gives the same scores to float tolerance."""
+    pairwise path (`predict_pairs`) gives the same scores to float tolerance."""
     from llmpredgraph.pipeline import molecules
     from llmpredgraph.pipeline.fitted import Pipeline
 
@@ -207,10 +207,40 @@ def test_new_molecules_score_as_the_pairwise_decoder_would(model_dir, monkeypatc
     assert {"standardise", "encode", "neighbours", "graph", "decode"} <= set(pipe.stages.as_dict())
 
     def pairwise(pipe, support, query, rows, builder, chunk=200_000):
-        return {k: v.ravel() for k, v in pipe.predict_matrix(support, query, rows, builder=builder).items()}
+        n_se = pipe.support.n_side_effects
+        d, s = np.repeat(rows, n_se), np.tile(np.arange(n_se), len(rows))
+        return pipe.predict_pairs(support, query, d, s, builder=builder)
 
     monkeypatch.setattr(molecules, "decode_rows", pairwise)
     slow = pipe.predict_molecules(smiles)
     for k in ("assoc", "dsf", "dshf"):
         assert fast[k].shape == (3, pipe.support.n_side_effects)
         np.testing.assert_allclose(fast[k], slow[k], rtol=1e-5, atol=1e-6)
+
+
+def test_whole_rows_score_as_the_pairwise_decoder_would(model_dir):
+    """predict_matrix (validation and test rows of the folds) decodes through the factorised first
+    layer; predict_pairs on the same pairs agrees, also with labels passed in (R), another model
+    object and a decoder that centres its corrections per drug (the shift needs whole rows)."""
+    import copy
+
+    from llmpredgraph.pipeline.fitted import Pipeline
+
+    pipe = Pipeline.load(model_dir)
+    n, n_se = pipe.support.n_drugs, pipe.support.n_side_effects
+    query = np.arange(0, n, 7)
+    support = np.setdiff1d(np.arange(n), query)
+    R = pipe.support.R.copy()
+    R[support[:3]] = 0  # labels the graph shows differ from the pipeline's own
+    model = copy.deepcopy(pipe.model)
+    model.decoder.centre.fill_(1.0)
+    d, s = np.repeat(query, n_se), np.tile(np.arange(n_se), len(query))
+    for kw in ({}, {"R": R, "model": model}):
+        rows = pipe.predict_matrix(support, query, **kw)
+        pairs = pipe.predict_pairs(support, query, d, s, **kw)
+        for k in ("assoc", "dsf", "dshf"):
+            assert rows[k].shape == (len(query), n_se)
+            np.testing.assert_allclose(rows[k].ravel(), pairs[k], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(
+        pipe.predict_matrix(support, query, R=R, model=model)["dsf"], pipe.predict_matrix(support, query)["dsf"]
+    )

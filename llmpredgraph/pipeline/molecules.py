@@ -144,24 +144,27 @@ def decode_rows(
     support: np.ndarray,
     query: np.ndarray,
     rows: np.ndarray,
-    builder: GraphBuilder,
+    builder: GraphBuilder | None = None,
     chunk: int = 200_000,
+    R: np.ndarray | None = None,
+    model=None,
 ) -> dict[str, np.ndarray]:
     """`predict_pairs` of whole rows through the decoder's factorised first layer (`learned_rows`):
-    the same scores to float tolerance, without building each pair's input vector."""
-    n_se = pipe.support.n_side_effects
+    the same scores to float tolerance, without building each pair's input vector. R, model: as
+    `predict_pairs` (the labels the graph shows; the link model, default the pipeline's)."""
+    n_se, model = pipe.support.n_side_effects, pipe.model if model is None else model
     with pipe.stages("graph"):
         d, s = np.repeat(rows, n_se), np.tile(np.arange(n_se), len(rows))
-        h, pair, d, _ = pipe.graph_pass(support, query, d, s, builder=builder)
+        h, pair, d, _ = pipe.graph_pass(support, query, d, s, R, builder, model)
     r = d[::n_se]  # the rows' drugs, as a tensor on the model's device
     step = max(1, 8192 // n_se)  # drugs per decoded block: small blocks stay in cache (5x faster than 200k pairs)
     with pipe.stages("decode"):
         z = [
-            pipe.model.decoder.learned_rows(
+            model.decoder.learned_rows(
                 h["drug"][r[i : i + step]],
                 h["side_effect"],
                 pair.rows(slice(i * n_se, (i + step) * n_se)) if pair is not None else None,
             )
             for i in range(0, len(r), step)
         ]
-        return pipe.scores_from(torch.cat(z) if z else torch.zeros(0, 3, device=d.device), d, pair, chunk)
+        return pipe.scores_from(torch.cat(z) if z else torch.zeros(0, 3, device=d.device), d, pair, chunk, model)
