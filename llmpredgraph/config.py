@@ -162,9 +162,6 @@ class TrainCfg(Strict):
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(1e-5, ge=0)
     patience: int = Field(60, gt=0)
-    # early stopping waits until this epoch: some folds' validation plateaus for 40+ epochs before the
-    # learned corrections start to pay (patience then counts as before; 0: from the start)
-    min_epochs: int = Field(0, ge=0)
     eval_every: int = Field(5, gt=0)
     query_fraction: float = Field(0.2, gt=0, lt=1)
     neg_ratio: float = Field(1.0, gt=0)

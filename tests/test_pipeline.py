@@ -200,32 +200,3 @@ def test_validators_score_the_model_they_are_given(model_dir, kind):
     changed = validate(other)
     assert any(changed[k] != own[k] for k in own)
     assert validate(pipe.model) == own  # the pipeline's model was neither used for `other` nor altered
-
-
-def test_early_stopping_waits_for_min_epochs(model_dir):
-    """With patience 10 and evaluations every 5 epochs, a validation plateau after epoch 5 stops
-    training at epoch 15; train.min_epochs 30 keeps it going, so a later gain (epoch 25) is kept, and
-    it then stops at the first evaluation from epoch 30 on that is 10 epochs past the best."""
-    import copy
-
-    from llmpredgraph.pipeline.fitted import Pipeline
-    from llmpredgraph.pipeline.training import fit_model
-    from llmpredgraph.protocols.cold import cold_sampler
-
-    pipe = Pipeline.load(model_dir)
-    n = pipe.support.n_drugs
-    fit = np.arange(n)
-    gain_at = {25: 0.9}
-    for min_epochs, best, last in ((0, 5, 15), (30, 25, 35)):
-        cfg = pipe.cfg.model_copy(deep=True)
-        cfg.train.epochs, cfg.train.eval_every, cfg.train.patience, cfg.train.min_epochs = 60, 5, 10, min_epochs
-        seen = []
-
-        def validate(model):
-            seen.append(5 * (len(seen) + 1))  # epochs 5, 10, ... (this tiny model has no epoch 0)
-            score = gain_at.get(seen[-1], 0.5 if seen[-1] == 5 else 0.4)
-            return {"dsf_scc": score, "dshf_auroc": score, "assoc_auroc_all": score}
-
-        sampler = cold_sampler(pipe.builder, pipe.support.R, fit, cfg.train, True)
-        _, record = fit_model(copy.deepcopy(pipe.model), sampler, validate, cfg, seed=0, progress=False)
-        assert record["best_epoch"] == best and record["history"][-1]["epoch"] == last

@@ -96,7 +96,7 @@ def fit_model(
                 best, best_score, best_epoch, bad = copy.deepcopy(model.state_dict()), score, epoch, 0
             else:
                 bad += t.eval_every
-                if bad >= t.patience and epoch >= t.min_epochs:
+                if bad >= t.patience:
                     break
     if best is not None:
         model.load_state_dict(best)
