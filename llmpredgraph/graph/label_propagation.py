@@ -208,8 +208,8 @@ class LabelPropagation(nn.Module):
             high = high.clamp(0.0, 1.0)  # prior probability of class >= 4
             if self.assoc_share and L is not None and not self.own:
                 # association: the neighbours' weighted share (popularity where a drug has no neighbours)
-                if self.assoc_kernel is not None:
-                    L = self._prior_weights(data, n_drug, rows, kernel=self.assoc_kernel)
+                if (kernel := self.assoc_kernel) is not None:
+                    L = self._prior_weights(data, n_drug, rows, kernel=kernel)
                 voted = L.sum(1)[inv] > 0
                 pop_col = torch.where(voted, (L @ known)[inv, se_idx], pop[se_idx])
             else:

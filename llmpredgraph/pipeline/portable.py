@@ -197,7 +197,7 @@ class PortableModel:
         """Per molecule i, the explanations of side effects se_idx[i] (`pipeline.explain`)."""
         out, pair = self._decode(qg)
         P = self.spec["propagation"]
-        L = self._votes(qg, kernel=self._assoc_kernel()) if P and P["offsets"] else None
+        L = prior_votes(P, qg, kernel=self._assoc_kernel()) if P and P["offsets"] else None
         result = []
         for i, idx in enumerate(se_idx):
             know = similarity_channels(self.cfg.graph, self.support, qg.fingerprints, qg.atc[i], qg.proteins[i], i)
@@ -276,11 +276,6 @@ class PortableModel:
             return None
         return own_assoc_kernel(P["k"], P["power"], P.get("assoc_k"), P.get("assoc_power"))
 
-    def _votes(
-        self, qg: QueryGraph, voters: np.ndarray | None = None, kernel: tuple[int | None, float] | None = None
-    ) -> np.ndarray | None:
-        return prior_votes(self.spec["propagation"], qg, voters, kernel)
-
     def _pair(self, qg: QueryGraph) -> dict[str, np.ndarray]:
         """Label propagation's pair features of every (molecule, side effect), each [m, n_se]:
         the named columns, then the priors (`LabelPropagation.forward` for rows without labels)."""
@@ -300,17 +295,17 @@ class PortableModel:
         out = {"neighbour_share": has, "neighbour_class": centre(nb_mean)}
         prior, pop_col, high = np.broadcast_to(se_mean, (m, n_se)), np.broadcast_to(pop, (m, n_se)), None
         if P["offsets"]:
-            L = self._votes(qg)
+            L = prior_votes(P, qg)
             with_class = kc.sum(1) > 0
-            Lf = L if L is None or with_class.all() else self._votes(qg, with_class)
-            prior, nb_off, res = self._offset_prior("fit", Lf, m)
-            high, _, _ = self._offset_prior("high", Lf, m)
+            Lf = L if L is None or with_class.all() else prior_votes(P, qg, with_class)
+            prior, nb_off, res = offset_prior(self.a, "fit", Lf, m, kc, P["resid_shrink"])
+            high, _, _ = offset_prior(self.a, "high", Lf, m, kc, P["resid_shrink"])
             out["neighbour_offset"] = np.broadcast_to(scale_offset(nb_off)[:, None], (m, n_se))
             out["neighbour_residual"] = scale_offset(res)
             high = np.clip(high, 0.0, 1.0)
             if P["assoc_share"] and L is not None:
-                if self._assoc_kernel() is not None:
-                    L = self._votes(qg, kernel=self._assoc_kernel())
+                if (kernel := self._assoc_kernel()) is not None:
+                    L = prior_votes(P, qg, kernel=kernel)
                 voted = L.sum(1) > 0
                 pop_col = np.where(voted[:, None], L @ known, pop)
             else:
@@ -323,9 +318,6 @@ class PortableModel:
             out["dshf_prior"] = high
         out["assoc_prior"], out["dsf_prior"] = pop_col, centre(prior)
         return {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}
-
-    def _offset_prior(self, fit: str, L: np.ndarray | None, m: int):
-        return offset_prior(self.a, fit, L, m, self._kc, self.spec["propagation"]["resid_shrink"])
 
     def _decode(self, qg: QueryGraph, block_pairs: int = 8192) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """({'dsf' class, 'dshf' logit, 'assoc' logit} each [m, n_se], the pair features) of every
