@@ -4,12 +4,16 @@ drugs of repeat-0 cold folds (test drugs never read). A one-off probe kept besid
 
     .venv/bin/python docs/results/learned_parts/fingerprint_probe.py smiles    # configs/cold_smiles.yaml
     .venv/bin/python docs/results/learned_parts/fingerprint_probe.py combined  # configs/cold.yaml
+    .venv/bin/python docs/results/learned_parts/fingerprint_probe.py frequency # cold_smiles, DSF / DSHF
 
 smiles: the kernel alone (the SMILES-only tier); combined: the kernel as the structure channel of the
 combined similarity, ATC weight 1 and target weight 0.5 fixed (the knobs the runs choose most).
 Share: sum_f w(q, f) K[f] / sum_f w(q, f), w = S(q, f) ** p over the k most similar fit drugs
 (k 0 = all), K the fit drugs' mention labels. Each kernel is read at the (p, k) with the best mean
 per-drug AUROC over the folds' validation drugs, the same rule for every kernel.
+frequency: the SMILES-only tier's frequency priors (`knn_offset`'s DSF and DSHF over its knob grid
+in configs/cold_smiles.yaml), Morgan against the best association kernel, read at the knobs with
+the best mean DSF SCC over the folds' validation drugs.
 """
 
 import os
@@ -32,7 +36,7 @@ from llmpredgraph.protocols.cold import ColdProtocol  # noqa: E402
 
 RDLogger.DisableLog("rdApp.*")
 mode = sys.argv[1] if len(sys.argv) > 1 else "smiles"
-cfg = load_config("configs/cold_smiles.yaml" if mode == "smiles" else "configs/cold.yaml")
+cfg = load_config("configs/cold.yaml" if mode == "combined" else "configs/cold_smiles.yaml")
 bench = load_benchmark(labels=cfg.labels)
 inputs = load_inputs(bench, cfg, progress=False)
 proto = ColdProtocol(bench, cfg)
@@ -70,6 +74,37 @@ if mode == "combined":
     w = {"structure": 1.0, "atc": 1.0, "target": 0.5}
     S = {k: weighted_similarity(S[k], inputs.knowledge, w) for k in keep}
     powers = (1.0, 2.0, 3.0)
+if mode == "frequency":
+    import itertools
+
+    from llmpredgraph.baselines import knn_offset
+    from llmpredgraph.metrics.functions import selection_metrics
+
+    S = {k: S[k] for k in ("morgan", "mean(morgan, atom pair, fcfp4)")}
+    grid = list(itertools.product((10, 20, 40, 0), (1.0, 2.0), (5.0, 20.0), (1.0, 5.0)))  # k, power, lam, shrink
+    out = {}
+    for fi, fold in enumerate(folds):
+        sp = proto.split(fold)
+        for name, Sm in S.items():
+            cache = {}
+            for k, p, lam, shrink in grid:
+                pred = knn_offset(sp.R_fit, sp.fit, sp.val, Sm, k=k, power=p, lam=lam, shrink=shrink, cache=cache)
+                m = selection_metrics(pred, sp.R_train[sp.val])
+                out.setdefault((name, k, p, lam, shrink), []).append([m["dsf_scc"], m["dshf_auroc"]])
+        print(f"fold {fi} done", flush=True)
+    best = {n: max((key for key in out if key[0] == n), key=lambda key: np.mean(out[key], 0)[0]) for n in S}
+    base = np.array(out[best["morgan"]])
+    print("\n### frequency (SMILES only; 10 folds' validation drugs; Δ vs morgan)\n")
+    print("| kernel | k, power, lam, shrink | DSF SCC | HF-AUROC | Δ SCC | folds ahead | Δ HF-AUROC |")
+    print("|---|---|---|---|---|---|---|")
+    for n, key in best.items():
+        a = np.array(out[key])
+        d = a - base
+        knobs = ", ".join(f"{x:g}" for x in key[1:])
+        ahead = f"{int((d[:, 0] > 0).sum())}/10"
+        row = [f"{a[:, 0].mean():.4f}", f"{a[:, 1].mean():.4f}", f"{d[:, 0].mean():+.4f}", ahead]
+        print(f"| {n} | {knobs} | " + " | ".join([*row, f"{d[:, 1].mean():+.4f}"]) + " |")
+    sys.exit(0)
 
 
 def share(Sm, q, f, K_f, power, k):
@@ -85,7 +120,7 @@ for fi, fold in enumerate(folds):
     fit, val = sp.fit, sp.val
     Kf = (sp.R_fit[fit] > 0).astype(np.float32)  # mention labels; validation and test rows hidden
     pop = Kf.mean(0)
-    Rv = bench.R[val]
+    Rv = sp.R_train[val]  # the validation drugs are training drugs: their rows are seen here
     truths = {"R > 0": np.where(Rv <= MAX_CLASS, Rv, 0), "mentions": Rv}
     for name, Sm in S.items():
         for p in powers:
