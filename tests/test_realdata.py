@@ -203,5 +203,9 @@ def test_committed_headline_fold_0_reproduces(real_env, tmp_path):
     want = pd.read_csv(committed / "metrics.csv").query("fold == 0").set_index("method").sort_index()
     got = pd.read_csv(out / "metrics.csv").set_index("method").sort_index()
     assert list(got.index) == list(want.index)
-    cols = [c for c in want.columns if c not in ("fold", "repeat")]
+    # thresholded metrics (DSHF accuracy, F1 at 0.5) flip a pair on another CPU's float rounding:
+    # a27405f itself, on another machine, gives 3e-4 there and <= 1e-5 on every other metric
+    thresholded = ["dshf_acc", "dshf_f1"]
+    cols = [c for c in want.columns if c not in ("fold", "repeat", *thresholded)]
     np.testing.assert_allclose(got[cols].to_numpy(float), want[cols].to_numpy(float), atol=1e-4)
+    np.testing.assert_allclose(got[thresholded].to_numpy(float), want[thresholded].to_numpy(float), atol=1e-3)
