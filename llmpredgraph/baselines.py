@@ -203,11 +203,12 @@ def run_baseline(
         for channel in ("atc", "target"):
             if f"w_{channel}" in knobs:
                 weights[channel] = float(knobs.pop(f"w_{channel}"))
-        memo, key = knobs.get("cache"), ("similarity", *sorted(weights.items()))
+        others = knobs.pop("w_fp", None)  # the structure fingerprints' weight after the first
+        memo, key = knobs.get("cache"), ("similarity", others, *sorted(weights.items()))
         if memo is not None and key in memo:
             knobs["similarity"] = memo[key]
         else:
-            knobs["similarity"] = inputs.similarity(weights)
+            knobs["similarity"] = inputs.similarity(weights, others)
             if memo is not None:  # a knob grid: each channel weighting is built once
                 memo[key] = knobs["similarity"]
     return BASELINES[name](R, train_idx, query_idx, **knobs)

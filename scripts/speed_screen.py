@@ -144,7 +144,7 @@ def decoder_paths(model: str, m: int = 1000, repeats: int = 3) -> dict:
 def faiss_vs_exact(model: str, smiles: list[str], k_top: int = 20) -> dict:
     """Recall of the exact k nearest training drugs and overlap of the top side effects."""
     from llmpredgraph.data.structures import standard_smiles
-    from llmpredgraph.encoders.fixed import MorganEncoder
+    from llmpredgraph.encoders.fixed import structure_encoder
     from llmpredgraph.graph.neighbours import recall_at_k
     from llmpredgraph.graph.similarity import tanimoto_matrix
     from llmpredgraph.pipeline.fitted import Pipeline
@@ -152,9 +152,9 @@ def faiss_vs_exact(model: str, smiles: list[str], k_top: int = 20) -> dict:
     pipe = Pipeline.load(model)
     canon = [standard_smiles(s) for s in smiles]
     d, k = pipe.cfg.encoders.drug, pipe.cfg.graph.drug_knn.k
-    fp = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
+    fp = structure_encoder(d).encode(canon)
     n = pipe.support.n_drugs
-    T = tanimoto_matrix(np.concatenate([pipe.support.fingerprints, fp]))[n:, :n]  # [m, support]
+    T = tanimoto_matrix(np.concatenate([pipe.support.fingerprints, fp]), d.structure_weights)[n:, :n]  # [m, support]
     index = pipe.support_index()
     t0 = time.perf_counter()
     _, found = index.search(None, fp, k)

@@ -16,18 +16,41 @@ def cosine_matrix(X: np.ndarray) -> np.ndarray:
     return (U @ U.T).astype(np.float32)
 
 
-def tanimoto_matrix(F: np.ndarray) -> np.ndarray:
-    """F: [n, bits] fingerprints (non-zero = set) -> [n, n] Tanimoto similarity (float32)."""
-    return tanimoto_between(F, F)
+def tanimoto_matrix(F: np.ndarray, weights: tuple[float, ...] | None = None) -> np.ndarray:
+    """F: [n, bits] fingerprints (non-zero = set) -> [n, n] Tanimoto similarity (float32); weights: of
+    several fingerprints side by side (`tanimoto_between`)."""
+    return tanimoto_between(F, F, weights)
 
 
-def tanimoto_between(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+def tanimoto_between(A: np.ndarray, B: np.ndarray, weights: tuple[float, ...] | None = None) -> np.ndarray:
     """A: [m, bits], B: [n, bits] fingerprints (non-zero = set) -> [m, n] Tanimoto similarity (float32).
-    Bit counts are exact integers in float32, so the result does not depend on the product's order."""
+    Bit counts are exact integers in float32, so the result does not depend on the product's order.
+
+    weights (w_1..w_b), b > 1: the columns are b equal blocks, one fingerprint each, and the similarity
+    is the weighted mean of their Tanimoto similarities (`mix_blocks`), each block on its own, so a
+    fingerprint with many bits set does not outweigh the others."""
+    if weights is not None and len(weights) > 1:
+        b = len(weights)
+        if A.shape[1] % b or B.shape[1] != A.shape[1]:
+            raise ValueError(f"fingerprints of {A.shape[1]} and {B.shape[1]} columns do not split into {b} blocks")
+        w = A.shape[1] // b
+        return mix_blocks(
+            [tanimoto_between(A[:, j * w : (j + 1) * w], B[:, j * w : (j + 1) * w]) for j in range(b)], weights
+        )
     A, B = (A > 0).astype(np.float32), (B > 0).astype(np.float32)
     inter = A @ B.T
     ca, cb = A.sum(1), B.sum(1)
     return (inter / np.maximum(ca[:, None] + cb[None, :] - inter, 1e-12)).astype(np.float32)
+
+
+def mix_blocks(parts: list[np.ndarray], weights: tuple[float, ...]) -> np.ndarray:
+    """T = sum_j w_j T_j / sum_j w_j over per-fingerprint Tanimoto blocks T_j (all one shape), added in
+    order: the one rule for whole matrices, new molecules' rows and the FAISS re-ranking, so they agree
+    exactly. A zero weight leaves the other blocks' mean unchanged (w = (1, 0, 0): the first alone)."""
+    total = parts[0] * np.float32(weights[0])
+    for T, wj in zip(parts[1:], weights[1:]):
+        total = total + T * np.float32(wj)
+    return (total / np.float32(sum(weights))).astype(np.float32)
 
 
 def drug_similarity(kind: str, x: np.ndarray, tanimoto: np.ndarray) -> np.ndarray:

@@ -48,7 +48,8 @@ def _explain_row(pipe, mg: MoleculeGraph, data, h: dict, i: int, se_idx) -> list
     L = prop.votes(data, torch.tensor([q], device=dev)) if prop is not None else None
     cols = dict(zip(prop.column_names, pair.columns.T)) if prop is not None else {}
     w = L[0, :n].cpu().numpy() if L is not None else np.zeros(n)  # new molecules never vote
-    know = similarity_channels(pipe.cfg.graph, sup, mg.fingerprints, mg.atc[i], mg.proteins[i], i)
+    weights = pipe.cfg.encoders.drug.structure_weights
+    know = similarity_channels(pipe.cfg.graph, sup, mg.fingerprints, mg.atc[i], mg.proteins[i], i, weights)
     share = atc_share(sup, mg.atc[i])
     priors = {p: getattr(pair, p, None) for p in ("assoc_prior", "dsf_prior", "dshf_prior")} if pair is not None else {}
     named = {k: v for k, v in {**cols, **priors}.items() if v is not None}

@@ -97,14 +97,23 @@ def evidence(sup, sim_row: np.ndarray, j: int, s: int, weight: float, know: dict
     return Evidence(sup.drug_names[j], int(sup.R[j, s]), sim, float(weight), main, channels)
 
 
-def similarity_channels(g, sup, fingerprints: np.ndarray | None, atc: list[str], proteins: list[str], i: int) -> dict:
+def similarity_channels(
+    g,
+    sup,
+    fingerprints: np.ndarray | None,
+    atc: list[str],
+    proteins: list[str],
+    i: int,
+    weights: tuple[float, ...] | None = None,
+) -> dict:
     """Molecule i's similarity to every support drug per channel (structure: Tanimoto of row i of
-    `fingerprints`; atc and target: Jaccard of its `atc` / `proteins`, where both have the channel),
-    and the channel weights of the model's similarity (g: the model's graph settings)."""
+    `fingerprints`, the weighted mean over its fingerprints; atc and target: Jaccard of its `atc` /
+    `proteins`, where both have the channel), and the channel weights of the model's similarity (g: the
+    model's graph settings)."""
     n = sup.n_drugs
     values, has = {}, {}
     if fingerprints is not None:
-        values["structure"] = tanimoto_between(fingerprints[i : i + 1], sup.fingerprints)[0]
+        values["structure"] = tanimoto_between(fingerprints[i : i + 1], sup.fingerprints, weights)[0]
         has["structure"] = np.ones(n, dtype=bool)
     if sup.knowledge is not None:
         own_targets = targets_of("|".join(proteins))

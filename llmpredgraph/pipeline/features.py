@@ -13,7 +13,7 @@ from ..contrastive.stage import run_contrastive
 from ..contrastive.towers import Standardize
 from ..devices import resolve_device
 from ..errors import UserError
-from ..graph.similarity import tanimoto_matrix
+from ..graph.similarity import mix_blocks, tanimoto_between, tanimoto_matrix
 from .knowledge import DrugKnowledge, similarity_of, weighted_similarity
 from .tower import DrugTower
 
@@ -21,7 +21,7 @@ from .tower import DrugTower
 @dataclass
 class Inputs:
     """Everything fold-independent: raw encoder output X_drug [n_drug, d], X_se [n_se, d'],
-    Morgan fingerprints [n_drug, bits], their Tanimoto matrix [n_drug, n_drug], and each drug's
+    structure fingerprints [n_drug, bits], their Tanimoto matrix [n_drug, n_drug], and each drug's
     ATC classes and target ids (None when the processed benchmark predates them)."""
 
     X_drug: np.ndarray
@@ -32,9 +32,20 @@ class Inputs:
     knowledge: DrugKnowledge | None = None
     student: Any = None  # fast_path: the distilled SMILES encoder (`pretraining.student.Distilled`), label-free
 
-    def similarity(self, weights: dict[str, float]) -> np.ndarray:
-        """[n_drug, n_drug] drug similarity under channel weights (see `weighted_similarity`)."""
-        return weighted_similarity(self.tanimoto, self.knowledge, weights)
+    # [n_drug, n_drug] Tanimoto of each structure fingerprint (encoders.drug.structure), when several
+    tanimoto_blocks: list[np.ndarray] | None = None
+
+    def structure(self, others: float | None = None) -> np.ndarray:
+        """The structure similarity with each fingerprint after the first weighted `others` (None: as
+        loaded); the same values as `tanimoto_matrix` of the fingerprints under those weights."""
+        if others is None or not self.tanimoto_blocks:
+            return self.tanimoto
+        return mix_blocks(self.tanimoto_blocks, (1.0,) + (float(others),) * (len(self.tanimoto_blocks) - 1))
+
+    def similarity(self, weights: dict[str, float], others: float | None = None) -> np.ndarray:
+        """[n_drug, n_drug] drug similarity under channel weights (see `weighted_similarity`); others:
+        the structure fingerprints' weight after the first (`structure`)."""
+        return weighted_similarity(self.structure(others), self.knowledge, weights)
 
 
 @dataclass
@@ -90,24 +101,35 @@ def fit_features(
         seen = np.flatnonzero((R[fit_idx] > 0).any(0))
         x_se = Standardize.fit(inputs.X_se[seen])(torch.as_tensor(inputs.X_se, dtype=torch.float32)).numpy()
     g = cfg.graph
-    S = similarity_of(g, x_drug, inputs.tanimoto, inputs.knowledge)
+    S = similarity_of(g, x_drug, inputs.structure(cfg.encoders.drug.structure_others), inputs.knowledge)
     x_drug, x_se = x_drug.astype(np.float32), x_se.astype(np.float32)
     return NodeFeatures(x_drug, x_se, S, tower, info, dict(inputs.identities), raw)
 
 
 def load_inputs(bench, cfg: Config, progress: bool = True) -> Inputs:
-    """Embed drugs and side effects (cached) and compute Morgan fingerprints and their Tanimoto matrix."""
+    """Embed drugs and side effects (cached) and compute the structure fingerprints (`encoders.drug.structure`)
+    and their Tanimoto matrix."""
     from ..encoders.cache import EmbeddingCache
     from ..encoders.factory import embed_benchmark
-    from ..encoders.fixed import MorganEncoder
+    from ..encoders.fixed import structure_encoder
 
     cache = EmbeddingCache()
     X_drug, X_se, idents = embed_benchmark(bench, cfg.encoders, cache, progress, device=str(resolve_device(cfg.device)))
-    fp = cache.embed(
-        MorganEncoder(cfg.encoders.drug.fp_radius, cfg.encoders.drug.fp_bits), bench.smiles, progress=False
-    )
+    d = cfg.encoders.drug
+    fp = cache.embed(structure_encoder(d), bench.smiles, progress=False)
     student = fast_path_student(cfg, progress) if cfg.fast_path.enabled else None
-    return Inputs(X_drug, X_se, fp, tanimoto_matrix(fp), idents, DrugKnowledge.from_benchmark(bench), student)
+    blocks = structure_blocks(fp, len(d.structure))
+    T = mix_blocks(blocks, d.structure_weights) if blocks else tanimoto_matrix(fp)
+    return Inputs(X_drug, X_se, fp, T, idents, DrugKnowledge.from_benchmark(bench), student, blocks)
+
+
+def structure_blocks(fp: np.ndarray, n: int) -> list[np.ndarray] | None:
+    """The Tanimoto matrix of each of the n fingerprints side by side in fp [n_drug, n * bits] (None
+    for one): what a per-fold structure weight (knob w_fp) recombines without recomputing."""
+    if n < 2:
+        return None
+    w = fp.shape[1] // n
+    return [tanimoto_between(fp[:, j * w : (j + 1) * w], fp[:, j * w : (j + 1) * w]) for j in range(n)]
 
 
 def fast_path_student(cfg: Config, progress: bool = True):

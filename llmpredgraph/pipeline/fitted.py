@@ -248,7 +248,9 @@ class Pipeline:
                     "this model's similarity gives structure no weight, so a new molecule has no neighbours",
                     "score with neighbours='exact' or retrain with graph.knn_weights.structure > 0",
                 )
-            self._index = SupportIndex(kind, self.features.x_drug, self.support.fingerprints)
+            self._index = SupportIndex(
+                kind, self.features.x_drug, self.support.fingerprints, weights=self.cfg.encoders.drug.structure_weights
+            )
         return self._index
 
     def typical_rates(self, chunks: int = 10) -> np.ndarray:
@@ -277,7 +279,7 @@ class Pipeline:
     ) -> np.ndarray:
         """Drug-drug similarity as the fold used it (graph.knn_similarity); x [n, d], fp [n, bits];
         tanimoto: fp's Tanimoto matrix when the caller has it."""
-        T = tanimoto if tanimoto is not None else _tanimoto(self.cfg.graph, fp)
+        T = tanimoto if tanimoto is not None else _tanimoto(self.cfg, fp)
         return similarity_of(self.cfg.graph, x, T, knowledge)
 
     def text_encoder(self):
@@ -366,7 +368,7 @@ class Pipeline:
         meta, cfg, arrays, support = read_model_folder(folder)
         model, _ = LinkModel.load(folder / "model.pt")
         x_drug = arrays["x_drug"]
-        S = similarity_of(cfg.graph, x_drug, _tanimoto(cfg.graph, support.fingerprints), support.knowledge)
+        S = similarity_of(cfg.graph, x_drug, _tanimoto(cfg, support.fingerprints), support.knowledge)
         features = NodeFeatures(
             x_drug, arrays["x_se"], S, DrugTower.load(folder / "tower.pt"), None, dict(meta.get("encoders") or {})
         )
@@ -377,5 +379,6 @@ class Pipeline:
         return pipe
 
 
-def _tanimoto(graph_cfg, fp: np.ndarray) -> np.ndarray | None:
-    return None if graph_cfg.knn_similarity == "embedding" else tanimoto_matrix(fp)
+def _tanimoto(cfg, fp: np.ndarray) -> np.ndarray | None:
+    """fp's structure similarity (the weighted mean over `encoders.drug.structure`), None when unused."""
+    return None if cfg.graph.knn_similarity == "embedding" else tanimoto_matrix(fp, cfg.encoders.drug.structure_weights)

@@ -73,10 +73,9 @@ def molecule_graph(
         x_all = np.concatenate([pipe.features.x_drug, x_new]).astype(np.float32)
         fp_new = None
         if pipe.cfg.graph.knn_similarity != "embedding":
-            from ..encoders.fixed import MorganEncoder
+            from ..encoders.fixed import structure_encoder
 
-            d = pipe.cfg.encoders.drug
-            fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
+            fp_new = structure_encoder(pipe.cfg.encoders.drug).encode(canon)
         atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
         if neighbours == "faiss":
             if knowledge is not None:
@@ -108,10 +107,11 @@ def molecule_tanimoto(pipe, fp_new: np.ndarray) -> np.ndarray:
     """[n + m, n + m] Tanimoto of the support drugs and m new fingerprints [m, bits]: the support
     block computed once per loaded model, the new rows now; equal to `tanimoto_matrix` of the stacked
     fingerprints (bit counts are exact in float32, so the order of the products does not matter)."""
+    weights = pipe.cfg.encoders.drug.structure_weights
     if pipe._support_tanimoto is None:
-        pipe._support_tanimoto = tanimoto_matrix(pipe.support.fingerprints)
+        pipe._support_tanimoto = tanimoto_matrix(pipe.support.fingerprints, weights)
     n, m = pipe.support.n_drugs, len(fp_new)
-    rows = tanimoto_between(fp_new, np.concatenate([pipe.support.fingerprints, fp_new]))
+    rows = tanimoto_between(fp_new, np.concatenate([pipe.support.fingerprints, fp_new]), weights)
     T = np.empty((n + m, n + m), dtype=np.float32)
     T[:n, :n], T[n:], T[:n, n:] = pipe._support_tanimoto, rows, rows[:, :n].T
     return T

@@ -149,6 +149,11 @@ class PortableModel:
         'faiss', the support index, for molecules without knowledge)."""
         return self.score_graph(self.molecule_graph(smiles, knowledge, texts, standardised, neighbours))
 
+    @property
+    def _weights(self) -> tuple[float, ...]:
+        """The structure fingerprints' weights in the mean Tanimoto (`encoders.drug.structure`)."""
+        return self.cfg.encoders.drug.structure_weights
+
     def molecule_graph(
         self, smiles: list[str], knowledge=None, texts=None, standardised: bool = False, neighbours: str = "exact"
     ) -> QueryGraph:
@@ -163,8 +168,10 @@ class PortableModel:
         d = self.cfg.encoders.drug
         with self.stages("encode"):
             enc, fp_new = self.drug_encoder(), None
-            if hasattr(enc, "encode_with_bits") and (enc.radius, enc.bits) == (d.fp_radius, d.fp_bits):
-                raw, fp_new = enc.encode_with_bits(canon)  # the student's counts give the neighbour bits too
+            # the student's Morgan counts give the neighbour bits too, when Morgan alone is the structure
+            shared = hasattr(enc, "encode_with_bits") and d.structure == ["morgan"]
+            if shared and (enc.radius, enc.bits) == (d.fp_radius, d.fp_bits):
+                raw, fp_new = enc.encode_with_bits(canon)
             else:
                 raw = enc.encode(canon)
             x_new = self._tower(raw)
@@ -173,9 +180,9 @@ class PortableModel:
             if g.knn_similarity == "embedding":
                 fp_new = None
             elif fp_new is None:
-                from ..encoders.fixed import MorganEncoder
+                from ..encoders.fixed import structure_encoder
 
-                fp_new = MorganEncoder(d.fp_radius, d.fp_bits).encode(canon)
+                fp_new = structure_encoder(d).encode(canon)
             atc, proteins = knowledge if knowledge is not None else ([[]] * len(canon), [[]] * len(canon))
             if neighbours == "faiss":
                 if knowledge is not None:
@@ -200,7 +207,9 @@ class PortableModel:
         L = prior_votes(P, qg, kernel=self._assoc_kernel()) if P and P["offsets"] else None
         result = []
         for i, idx in enumerate(se_idx):
-            know = similarity_channels(self.cfg.graph, self.support, qg.fingerprints, qg.atc[i], qg.proteins[i], i)
+            know = similarity_channels(
+                self.cfg.graph, self.support, qg.fingerprints, qg.atc[i], qg.proteins[i], i, self._weights
+            )
             share = atc_share(self.support, qg.atc[i])
             w = L[i] if L is not None else np.zeros(qg.n_support)
             result.append([explanation(self.support, qg, out, pair, i, int(s), w, know, share) for s in idx])
@@ -227,7 +236,7 @@ class PortableModel:
                     "score with neighbours='exact' or retrain with graph.knn_weights.structure > 0",
                 )
             kind = "fingerprint" if g.knn_similarity == "combined" else g.knn_similarity
-            self._index = SupportIndex(kind, self._x_support, self.support.fingerprints)
+            self._index = SupportIndex(kind, self._x_support, self.support.fingerprints, weights=self._weights)
         n, m = self.support.n_drugs, len(x_new)
         P = self.spec["propagation"]
         k = neighbour_reach(n, self.cfg.graph.drug_knn.k, *((P["k"], P.get("assoc_k")) if P else ()))
@@ -240,7 +249,7 @@ class PortableModel:
         """[m, n] the new rows of `similarity_of` over the support drugs and the molecules, computed
         alone (Tanimoto and Jaccard from exact counts: the same values as the whole matrix's rows)."""
         g, sup = self.cfg.graph, self.support
-        T = tanimoto_between(fp_new, sup.fingerprints) if fp_new is not None else None
+        T = tanimoto_between(fp_new, sup.fingerprints, self._weights) if fp_new is not None else None
         if g.knn_similarity == "combined":
             weights = g.knn_weights.model_dump()
             if all(not w for c, w in weights.items() if c != "structure"):

@@ -59,6 +59,7 @@ PRIOR_KNOBS = {
     "shrink": "model.prior.resid_shrink",
     "w_atc": "graph.knn_weights.atc",
     "w_target": "graph.knn_weights.target",
+    "w_fp": "encoders.drug.structure_others",
     "assoc_k": "model.prior.assoc_k",
     "assoc_power": "model.prior.assoc_power",
 }
