@@ -23,9 +23,7 @@ class DrugEncoderCfg(Strict):
     batch_size: int = Field(32, gt=0)
     fp_bits: int = Field(2048, gt=0)
     fp_radius: int = Field(2, ge=1)
-    # the structure similarity drugs are compared by: the weighted mean of these fingerprints' Tanimoto
-    # similarities (morgan = ECFP, fcfp = feature Morgan, atom_pair), each fp_bits wide; the first has
-    # weight 1, each other structure_others (0: the first alone; selection knob w_fp)
+    # drugs compare on the weighted mean Tanimoto of these fingerprints: the first weight 1, the rest structure_others
     structure: list[Literal["morgan", "fcfp", "atom_pair"]] = Field(default_factory=lambda: ["morgan"], min_length=1)
     structure_others: float = Field(1.0, ge=0)
     add_text: bool = False  # concatenate the text encoder's embedding of the drug text
@@ -40,12 +38,6 @@ class DrugEncoderCfg(Strict):
     def structure_weights(self) -> tuple[float, ...]:
         """Each structure fingerprint's weight in the mean Tanimoto (`similarity.mix_blocks`)."""
         return (1.0,) + (float(self.structure_others),) * (len(self.structure) - 1)
-
-    @model_validator(mode="after")
-    def _distinct_structure(self) -> DrugEncoderCfg:
-        if len(set(self.structure)) < len(self.structure):
-            raise ValueError(f"encoders.drug.structure lists a fingerprint twice ({self.structure}); list each once")
-        return self
 
 
 class TextEncoderCfg(Strict):
@@ -323,13 +315,11 @@ class Config(Strict):
             )
         if any(a < 0 for a in self.model.correction_scales):
             raise ValueError("model.correction_scales must be shares >= 0; e.g. [1.0, 0.5, 0.0]")
+        if len(set(self.encoders.drug.structure)) < len(self.encoders.drug.structure):
+            raise ValueError("encoders.drug.structure lists a fingerprint twice; list each once")
         for name, grid in self.selection.baselines.items():
             if "w_fp" in grid and len(self.encoders.drug.structure) < 2:
-                raise ValueError(
-                    f"selection.baselines.{name} tunes w_fp, the weight of the structure fingerprints after "
-                    "the first, but encoders.drug.structure lists one; list several (e.g. [morgan, atom_pair, "
-                    "fcfp]) or drop w_fp"
-                )
+                raise ValueError(f"selection.baselines.{name} tunes w_fp; list several encoders.drug.structure")
             allowed = BASELINE_KNOBS.get(name, ())
             bad = [k for k in grid if k not in allowed]
             if name not in self.baselines or bad:

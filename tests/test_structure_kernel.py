@@ -85,7 +85,7 @@ def test_support_index_ranks_by_the_exact_mean(weights):
 
 
 def test_w_fp_needs_several_fingerprints():
-    with pytest.raises(ValueError, match="lists one"):
+    with pytest.raises(ValueError, match="list several"):
         Config.model_validate({"baselines": ["knn_fp"], "selection": {"baselines": {"knn_fp": {"w_fp": [0.0, 1.0]}}}})
     with pytest.raises(ValueError, match="twice"):
         Config.model_validate({"encoders": {"drug": {"structure": ["morgan", "morgan"]}}})
